@@ -1,0 +1,123 @@
+"""The compliance rules engine: an ordered list of small named rules, each giving its reason.
+
+Pure: the caller passes the instant and the state; nothing here reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from app.rules.advisories import advise
+from app.rules.context import EvaluationContext
+from app.rules.counters import caps, cooldowns
+from app.rules.decision import CandidateZone, Decision, Reason
+from app.rules.holds import (
+    active_holds,
+    debt_collectable,
+    destination_valid,
+    litigation_escalation,
+    location_resolvable,
+)
+from app.rules.localtime import ONE_MINUTE, ceil_minute
+from app.rules.plan import Moment, Plan, build_plan
+from app.rules.windows import inconvenient_times, time_windows
+from app.rules.zones import require_zone
+
+Rule = Callable[[Moment], Iterable[Reason]]
+
+# The order of COMPLIANCE.md §5: zones → holds → windows and holidays → cool-downs → caps.
+RULES: tuple[Rule, ...] = (
+    location_resolvable,
+    debt_collectable,
+    destination_valid,
+    litigation_escalation,
+    active_holds,
+    time_windows,
+    inconvenient_times,
+    cooldowns,
+    caps,
+)
+NEXT_ALLOWED_HORIZON = timedelta(days=90)
+MIN_HISTORY = timedelta(days=31)
+
+
+def failing_rules(moment: Moment) -> tuple[Reason, ...]:
+    """Every failing rule at this moment, one reason per code, in rule order."""
+    found: dict[str, Reason] = {}
+    for rule in RULES:
+        for reason in rule(moment):
+            seen = found.get(reason.code)
+            found[reason.code] = reason if seen is None else _merge(seen, reason)
+    return tuple(found.values())
+
+
+def _merge(first: Reason, second: Reason) -> Reason:
+    """Two failures with one code clear when both have cleared."""
+    if first.clears_at is None or second.clears_at is None:
+        return Reason(first.code, first.message, None)
+    return Reason(first.code, first.message, max(first.clears_at, second.clears_at))
+
+
+def next_allowed_at(plan: Plan, reasons: tuple[Reason, ...]) -> datetime | None:
+    """Jump to the latest `clears_at`, re-check everything, repeat until nothing fails."""
+    limit = plan.ctx.at + NEXT_ALLOWED_HORIZON
+    at = plan.ctx.at
+    while reasons:
+        clears = [reason.clears_at for reason in reasons]
+        if any(instant is None for instant in clears):
+            return None
+        candidate = ceil_minute(max(c for c in clears if c is not None))
+        # Every clears_at lies after the moment it was found at; never loop on one instant.
+        at = candidate if candidate > at else ceil_minute(at) + ONE_MINUTE
+        if at > limit:
+            return None
+        reasons = failing_rules(Moment(plan, at))
+    return at
+
+
+def _candidate_zones(plan: Plan) -> tuple[CandidateZone, ...]:
+    at = plan.ctx.at
+    return tuple(
+        CandidateZone(name, at.astimezone(require_zone(name)), source)
+        for name, source in plan.zones
+    )
+
+
+def evaluate(ctx: EvaluationContext) -> Decision:
+    """Decide whether the request may happen at `ctx.at`, with reasons and evidence."""
+    if ctx.at.utcoffset() is None:
+        raise ValueError("EvaluationContext.at must be timezone-aware")
+    plan = build_plan(ctx)
+    moment = Moment(plan, ctx.at, record=True)
+    reasons = failing_rules(moment)
+    return Decision(
+        decision="block" if reasons else "allow",
+        reasons=reasons,
+        warnings=advise(moment),
+        next_allowed_at=next_allowed_at(plan, reasons) if reasons else None,
+        candidate_zones=_candidate_zones(plan),
+        profiles=tuple(preset.label for preset in plan.presets),
+        evaluated_at=ctx.at.astimezone(UTC),
+        counters=moment.counters,
+    )
+
+
+def history_horizon(ctx: EvaluationContext) -> timedelta:
+    """How far before `ctx.at` the caller must load the debtor's contact history."""
+    horizon = MIN_HISTORY
+    for rule in ctx.lender_rules:
+        if rule.window is None:
+            continue
+        if rule.window.unit == "calendar_days":
+            # One extra day: the first local date may start up to a day before at - n days.
+            span = timedelta(days=rule.window.length + 1)
+        else:
+            span = timedelta(hours=rule.window.length)
+        horizon = max(horizon, span)
+    for consent in ctx.consents:
+        # A long-lived consent ends at the first conversation after it was given.
+        if consent.type == "direct_prior_consent" and consent.given_at <= ctx.at:
+            if consent.expires_at is None or consent.expires_at > ctx.at:
+                horizon = max(horizon, ctx.at - consent.given_at)
+    return horizon
