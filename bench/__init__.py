@@ -1,0 +1,1 @@
+"""Benchmark harness: Arrears measured against a bare FastAPI + asyncpg baseline in the same run."""
