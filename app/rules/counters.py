@@ -4,59 +4,62 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from app.rules.decision import Reason, rfc3339
 from app.rules.localtime import ONE_DAY, local_midnight
 from app.rules.plan import LimitCheck, Moment
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
-    """Events in the window at one instant, and when the surplus leaves it."""
-
-    count: int
-    start: datetime
-    end: datetime
-    clears_at: datetime | None
-
-
-def count_window(check: LimitCheck, at: datetime) -> Count:
-    """Count the events in the window ending at `at`.
+def count_window(check: LimitCheck, moment: Moment) -> tuple[int, datetime | None]:
+    """Count the events in the window ending at the moment, and when the surplus leaves it.
 
     Calendar windows hold the local dates [D-(n-1), D]; rolling windows the instants (at-n h, at].
     Events are never later than the request, so only the start bound matters.
     """
     limit, events, zone = check.limit, check.events, check.zone
+    if not events:
+        return 0, None
     if limit.unit == "calendar_days":
-        today = at.astimezone(zone).date()
-        start = local_midnight(today - (limit.length - 1) * ONE_DAY, zone)
-        end = local_midnight(today + ONE_DAY, zone)
-        first = bisect_left(events, start)
+        today = moment.local(zone).date()
+        first = bisect_left(events, local_midnight(today - (limit.length - 1) * ONE_DAY, zone))
     else:
-        start, end = at - timedelta(hours=limit.length), at
-        first = bisect_right(events, start)
+        first = bisect_right(events, moment.at - timedelta(hours=limit.length))
     count = len(events) - first
-    clears = None
-    if count >= limit.max:
-        # Below the cap again once the oldest surplus event has left the window.
-        oldest = events[first + count - limit.max]
-        if limit.unit == "calendar_days":
-            leaving = oldest.astimezone(zone).date() + limit.length * ONE_DAY
-            clears = local_midnight(leaving, zone)
-        else:
-            clears = oldest + timedelta(hours=limit.length)
-    return Count(count, start, end, clears)
+    if count < limit.max:
+        return count, None
+    # Below the cap again once the oldest surplus event has left the window.
+    oldest = events[first + count - limit.max]
+    if limit.unit == "calendar_days":
+        leaving = oldest.astimezone(zone).date() + limit.length * ONE_DAY
+        return count, local_midnight(leaving, zone)
+    return count, oldest + timedelta(hours=limit.length)
 
 
-def _record(moment: Moment, check: LimitCheck, found: Count) -> None:
+@lru_cache(maxsize=65536)
+def _calendar_bounds(today: date, length: int, zone: ZoneInfo) -> tuple[str, str]:
+    start = local_midnight(today - (length - 1) * ONE_DAY, zone)
+    return rfc3339(start), rfc3339(local_midnight(today + ONE_DAY, zone))
+
+
+def window_bounds(check: LimitCheck, moment: Moment) -> tuple[str, str]:
+    """The counting window at the moment, [start, end), as RFC 3339 instants."""
+    limit = check.limit
+    if limit.unit == "calendar_days":
+        return _calendar_bounds(moment.local(check.zone).date(), limit.length, check.zone)
+    return rfc3339(moment.at - timedelta(hours=limit.length)), rfc3339(moment.at)
+
+
+def _record(moment: Moment, check: LimitCheck, count: int) -> None:
+    start, end = window_bounds(check, moment)
     moment.counters[check.limit.code] = {
         "kind": check.limit.kind,
-        "count": found.count,
+        "count": count,
         "max": check.limit.max,
-        "window_start": rfc3339(found.start),
-        "window_end": rfc3339(found.end),
+        "window_start": start,
+        "window_end": end,
         "zone": check.zone.key,
     }
 
@@ -66,18 +69,18 @@ def _limits(moment: Moment, kind: str) -> Iterator[Reason]:
         limit = check.limit
         if limit.kind != kind:
             continue
-        found = count_window(check, moment.at)
+        count, clears_at = count_window(check, moment)
         if moment.record:
-            _record(moment, check, found)
-        if found.count < limit.max:
+            _record(moment, check, count)
+        if count < limit.max:
             continue
         if limit.consent_exempt and moment.covered_by_consent():
             continue
         if kind == "cooldown":
             message = f"{limit.code}: a triggering contact within the last {_span(check)}"
         else:
-            message = f"{limit.code}: {found.count} of {limit.max} counted in {_span(check)}"
-        yield Reason(limit.code, message, found.clears_at)
+            message = f"{limit.code}: {count} of {limit.max} counted in {_span(check)}"
+        yield Reason(limit.code, message, clears_at)
 
 
 def _span(check: LimitCheck) -> str:

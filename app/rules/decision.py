@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 def rfc3339(instant: datetime) -> str:
     """An instant as RFC 3339 UTC with a `Z`."""
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if instant.tzinfo is not UTC:
+        instant = instant.astimezone(UTC)
+    return instant.isoformat().replace("+00:00", "Z")
 
 
 def _optional(instant: datetime | None) -> str | None:

@@ -80,7 +80,7 @@ def _candidate_zones(plan: Plan) -> tuple[CandidateZone, ...]:
     at = plan.ctx.at
     return tuple(
         CandidateZone(name, at.astimezone(require_zone(name)), source)
-        for name, source in plan.zones
+        for name, source in plan.setup.zones
     )
 
 

@@ -21,7 +21,7 @@ MORATORIUM_PURPOSES = frozenset(
 
 def location_resolvable(moment: Moment) -> Iterator[Reason]:
     """A window that must be checked needs at least one zone."""
-    if moment.plan.unresolvable:
+    if moment.plan.setup.unresolvable:
         yield Reason("LOCATION_UNRESOLVABLE", "no time zone could be determined for the debtor")
 
 

@@ -24,6 +24,7 @@ def wall_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+@lru_cache(maxsize=65536)
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which `day` starts in `zone`."""
     return wall_instant(day, 0, zone)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from app.rules.context import ConsentState, EvaluationContext, HistoryContact
-from app.rules.lender_rules import as_limit, as_window
+from app.rules.lender_rules import LenderRule, as_limit, as_window
 from app.rules.localtime import ONE_DAY, local_midnight
 from app.rules.presets import PRESETS, Preset, applicable_profiles
 from app.rules.specs import RIGHT_PARTY_OUTCOMES, Limit, Window
@@ -64,31 +65,75 @@ class DirectConsent:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
-    """Everything about a request that does not depend on the instant it is checked at."""
+class Setup:
+    """What every request with the same profiles, zones, channel and purpose shares."""
 
-    ctx: EvaluationContext
     presets: tuple[Preset, ...]
     zones: tuple[tuple[str, str], ...]  # (zone, source) the request is checked in
     primary: ZoneInfo
     windows: tuple[WindowCheck, ...]
     unresolvable: bool
+    limits: tuple[tuple[Limit, ZoneInfo], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything about a request that does not depend on the instant it is checked at."""
+
+    ctx: EvaluationContext
+    setup: Setup
+    group: frozenset[str]
     limits: tuple[LimitCheck, ...]
     consents: tuple[DirectConsent, ...]
     history: tuple[HistoryContact, ...]
-    destination_type: str
+
+    @property
+    def presets(self) -> tuple[Preset, ...]:
+        """The applicable presets, in evaluation order."""
+        return self.setup.presets
+
+    @property
+    def primary(self) -> ZoneInfo:
+        """The zone dates are counted in (§2)."""
+        return self.setup.primary
 
 
 def build_plan(ctx: EvaluationContext) -> Plan:
     """Resolve profiles, zones, windows, consents and counted events for a request."""
-    presets = tuple(PRESETS[code] for code in applicable_profiles(
-        ctx.debtor_kind, ctx.address, tuple(ctx.profiles)))  # fmt: skip
+    codes = applicable_profiles(ctx.debtor_kind, ctx.address, tuple(ctx.profiles))
     base = base_zones(ctx.debtor_timezone, ctx.address, ctx.channel, ctx.destination)
+    country = ctx.address.country.upper() if ctx.address and ctx.address.country else None
+    setup = _setup(codes, base, ctx.channel, ctx.destination_type or "other", ctx.purpose,
+                   ctx.destination is not None, country, tuple(ctx.lender_rules))  # fmt: skip
+    at = ctx.at
+    history = tuple(sorted((h for h in ctx.history if h.occurred_at <= at),
+                           key=attrgetter("occurred_at")))  # fmt: skip
+    consents = tuple(
+        _direct_consent(consent, history, setup.primary)
+        for consent in ctx.consents
+        if consent.type == "direct_prior_consent" and consent.given_at <= at
+    )
+    group = ctx.debt_group
+    limits = tuple(
+        LimitCheck(limit, _events(limit, history, ctx, group, consents), zone)
+        for limit, zone in setup.limits
+    )
+    return Plan(ctx, setup, group, limits, consents, history)
+
+
+@lru_cache(maxsize=16384)
+def _setup(
+    codes: tuple[str, ...], base: tuple[tuple[str, str], ...], channel: str,
+    destination_type: str, purpose: str, has_destination: bool, country: str | None,
+    lender_rules: tuple[LenderRule, ...],
+) -> Setup:  # fmt: skip
+    presets = tuple(PRESETS[code] for code in codes)
     fallback = next((p.default_zones for p in presets if p.default_zones), ())
-    destination_type = ctx.destination_type or "other"
     shown = dict(base)
     windows: list[WindowCheck] = []
-    for label, window, defaults in _governing_windows(ctx, presets, destination_type, fallback):
+    for label, window, defaults in _governing_windows(
+        presets, lender_rules, channel, destination_type, fallback
+    ):
         if window.zone:
             names: tuple[tuple[str, str], ...] = ((window.zone, "profile"),)
         else:
@@ -96,43 +141,37 @@ def build_plan(ctx: EvaluationContext) -> Plan:
         for name, source in names:
             shown.setdefault(name, source)
         zones = tuple(require_zone(name) for name, _ in names)
-        windows.append(WindowCheck(window, zones, _holiday_country(ctx, window), label))
+        holidays = country if window.holiday_country == "address" else window.holiday_country
+        windows.append(WindowCheck(window, zones, holidays, label))
     primary = require_zone(base[0][0] if base else fallback[0]) if base or fallback else UTC_ZONE
-    history = tuple(sorted((h for h in ctx.history if h.occurred_at <= ctx.at),
-                           key=attrgetter("occurred_at")))  # fmt: skip
-    consents = tuple(
-        _direct_consent(consent, history, primary)
-        for consent in ctx.consents
-        if consent.type == "direct_prior_consent" and consent.given_at <= ctx.at
+    limits = [limit for preset in presets for limit in preset.limits]
+    limits += [as_limit(r) for r in lender_rules if r.type in ("frequency_cap", "cooldown")]
+    governing = tuple(
+        (limit, require_zone(limit.zone) if limit.zone else primary)
+        for limit in limits
+        if limit.governs(channel, destination_type, purpose)
+        and (limit.per != "destination" or has_destination)
     )
-    limits = _limit_checks(ctx, presets, history, consents, primary, destination_type)
-    return Plan(ctx, presets, tuple(shown.items()), primary, tuple(windows),
-                any(not check.zones for check in windows), limits, consents, history,
-                destination_type)  # fmt: skip
+    unresolvable = any(not check.zones for check in windows)
+    return Setup(presets, tuple(shown.items()), primary, tuple(windows), unresolvable, governing)
 
 
 def _governing_windows(
-    ctx: EvaluationContext, presets: tuple[Preset, ...], destination_type: str,
-    fallback: tuple[str, ...],
+    presets: tuple[Preset, ...], lender_rules: tuple[LenderRule, ...], channel: str,
+    destination_type: str, fallback: tuple[str, ...],
 ) -> list[tuple[str, Window, tuple[str, ...]]]:  # fmt: skip
     found = [
         (preset.code, window, preset.default_zones)
         for preset in presets
         for window in preset.windows
-        if window.governs(ctx.channel, destination_type)
+        if window.governs(channel, destination_type)
     ]
-    for rule in ctx.lender_rules:
+    for rule in lender_rules:
         if rule.type == "time_window":
             window = as_window(rule)
-            if window.governs(ctx.channel, destination_type):
+            if window.governs(channel, destination_type):
                 found.append((rule.code, window, fallback))
     return found
-
-
-def _holiday_country(ctx: EvaluationContext, window: Window) -> str | None:
-    if window.holiday_country != "address":
-        return window.holiday_country
-    return ctx.address.country.upper() if ctx.address and ctx.address.country else None
 
 
 def _direct_consent(
@@ -157,26 +196,16 @@ def _direct_consent(
     return DirectConsent(consent, ends_at, ended_by)
 
 
-def _limit_checks(
-    ctx: EvaluationContext, presets: tuple[Preset, ...], history: tuple[HistoryContact, ...],
-    consents: tuple[DirectConsent, ...], primary: ZoneInfo, destination_type: str,
-) -> tuple[LimitCheck, ...]:  # fmt: skip
-    limits = [limit for preset in presets for limit in preset.limits]
-    limits += [as_limit(r) for r in ctx.lender_rules if r.type in ("frequency_cap", "cooldown")]
-    checks = []
-    for limit in limits:
-        if not limit.governs(ctx.channel, destination_type, ctx.purpose):
-            continue
-        if limit.per == "destination" and ctx.destination is None:
-            continue
-        events = tuple(h.occurred_at for h in history if _counts(limit, h, ctx, consents))
-        zone = require_zone(limit.zone) if limit.zone else primary
-        checks.append(LimitCheck(limit, events, zone))
-    return tuple(checks)
+def _events(
+    limit: Limit, history: tuple[HistoryContact, ...], ctx: EvaluationContext,
+    group: frozenset[str], consents: tuple[DirectConsent, ...],
+) -> tuple[datetime, ...]:  # fmt: skip
+    """The instants of the history contacts this limit counts, oldest first."""
+    return tuple(h.occurred_at for h in history if _counts(limit, h, ctx, group, consents))
 
 
 def _counts(
-    limit: Limit, contact: HistoryContact, ctx: EvaluationContext,
+    limit: Limit, contact: HistoryContact, ctx: EvaluationContext, group: frozenset[str],
     consents: tuple[DirectConsent, ...],
 ) -> bool:  # fmt: skip
     if (
@@ -189,7 +218,7 @@ def _counts(
     if limit.per == "destination":
         if contact.destination != ctx.destination:
             return False
-    elif contact.debt_ids.isdisjoint(ctx.debt_group):
+    elif contact.debt_ids.isdisjoint(group):
         return False
     types = limit.destination_types
     if types is not None and (contact.destination_type or "other") not in types:
@@ -224,7 +253,8 @@ class Moment:
     def covered_by_consent(self) -> bool:
         """Whether a direct prior consent covers the request at this instant."""
         if self._covered is None:
-            ctx = self.plan.ctx
-            group = ctx.debt_group
-            self._covered = any(c.covers(self.at, ctx.channel, group) for c in self.plan.consents)
+            plan = self.plan
+            self._covered = bool(plan.consents) and any(
+                c.covers(self.at, plan.ctx.channel, plan.group) for c in plan.consents
+            )
         return self._covered

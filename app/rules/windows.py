@@ -75,14 +75,14 @@ def _lifted(moment: Moment, consent_type: str) -> bool:
         and consent.given_at <= moment.at
         and (consent.expires_at is None or moment.at < consent.expires_at)
         and (consent.channel is None or consent.channel == ctx.channel)
-        and (consent.debt_id is None or consent.debt_id in ctx.debt_group)
+        and (consent.debt_id is None or consent.debt_id in moment.plan.group)
         for consent in ctx.consents
     )
 
 
 def time_windows(moment: Moment) -> Iterator[Reason]:
     """Permitted hours and holidays in every zone the window is checked in."""
-    for check in moment.plan.windows:
+    for check in moment.plan.setup.windows:
         lifted_by = check.window.lifted_by_consent
         if lifted_by and _lifted(moment, lifted_by):
             continue
