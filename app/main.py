@@ -1,0 +1,121 @@
+"""The ASGI application: `create_app(settings)`, and `app` for `uvicorn app.main:app`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from app.agents.router import router as agents_router
+from app.apikeys import service as keys_service
+from app.apikeys.router import router as keys_router
+from app.core import background
+from app.core import sweeps as _core_sweeps  # noqa: F401  (registers the core sweeps)
+from app.core.config import Background, Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.deps import session_scope
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.health import schema_head
+from app.core.logging import configure_logging, get_logger
+from app.core.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from app.core.pagination import CursorCodec
+from app.core.problem_schema import PROBLEM_SCHEMA
+from app.lenders.router import router as lenders_router
+
+log = get_logger("arrears.app")
+
+ROUTERS = [lenders_router, agents_router, keys_router]
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.schema_head = schema_head()
+    app.state.shutting_down = False
+    if settings.bootstrap_admin_key is not None:
+        try:
+            async with session_scope(app.state.sessionmaker) as session:
+                await keys_service.ensure_bootstrap_admin(
+                    session, settings.bootstrap_admin_key.get_secret_value()
+                )
+        except Exception as exc:  # an unmigrated database must not stop /livez and /readyz
+            log.warning("bootstrap_admin_skipped", error=type(exc).__name__)
+    stop = asyncio.Event()
+    task = None
+    if app.state.run_background and settings.background is Background.ON:
+        task = asyncio.create_task(
+            background.run_forever(app.state.sessionmaker, settings.sweep_interval_s, stop)
+        )
+    try:
+        yield
+    finally:
+        app.state.shutting_down = True
+        stop.set()
+        if task is not None:
+            with suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None, *, run_background: bool = True) -> FastAPI:
+    """Build the service for `settings` (the environment's when omitted)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Arrears",
+        version="0.1.0",
+        summary="Debt collection where no outreach is recorded unless the compliance rules allowed it.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.run_background = run_background
+    app.state.cursor_codec = CursorCodec(settings.secret_key.get_secret_value())
+    install_error_handlers(app)
+    app.include_router(health_router)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyGuardMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            routes=app.routes,
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        schema["components"]["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "An Arrears API key."}
+        }
+        for path, operations in schema.get("paths", {}).items():
+            if path.startswith("/v1/") and not path.startswith("/v1/webhooks/"):
+                for operation in operations.values():
+                    operation["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn app.main:app` builds the app lazily, from the environment.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,45 @@
+"""Structural rules that keep the code honest (STYLE.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from fastapi.routing import APIRoute
+
+from app.core.idempotency import ArrearsRoute
+from app.main import create_app
+from tests.conftest import make_settings
+
+APP = Path(__file__).resolve().parents[1] / "app"
+# The one request unit of work, the background units of work, and the documented place that
+# must persist a blocked compliance decision before answering 409.
+COMMIT_ALLOWED = {"core/db.py"}
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    return [(str(p.relative_to(APP)), ast.parse(p.read_text())) for p in APP.rglob("*.py")]
+
+
+def test_routers_import_no_repository() -> None:
+    for name, tree in _modules():
+        if not name.endswith("router.py"):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                imported = [node.module or ""] + [a.name for a in node.names]
+                assert not any("repository" in i for i in imported), f"{name} imports a repository"
+
+
+def test_commit_only_in_the_unit_of_work() -> None:
+    for name, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "commit":
+                assert name in COMMIT_ALLOWED, f"{name} calls commit()"
+
+
+def test_every_api_route_uses_the_arrears_route_class(database_url: str) -> None:
+    app = create_app(make_settings(database_url))
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/v1/"):
+            assert isinstance(route, ArrearsRoute), route.path

@@ -1,0 +1,61 @@
+"""The `arrears` console script against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from app.main import create_app
+from tests.conftest import FreshDatabases, make_settings
+from tests.helpers import bearer
+
+
+async def arrears(*args: str, url: str) -> tuple[int, str, str]:
+    env = {**os.environ, "ARREARS_DATABASE_URL": url, "ARREARS_ENV": "test"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_migrate_then_create_key_prints_a_working_key(
+    fresh_databases: FreshDatabases,
+) -> None:
+    url = await fresh_databases.create()
+    code, _, err = await arrears("migrate", url=url)
+    assert code == 0, err
+    app = create_app(make_settings(url), run_background=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            assert (await http.get("/readyz")).status_code == 200
+            code, out, err = await arrears("create-key", "--role", "admin", url=url)
+            assert code == 0, err
+            admin_key = out.strip()
+            created = await http.post(
+                "/v1/lenders", json={"code": "acme", "name": "Acme"}, headers=bearer(admin_key)
+            )
+            assert created.status_code == 201
+            code, out, err = await arrears(
+                "create-key", "--role", "lender", "--lender", "acme", url=url
+            )
+            assert code == 0, err
+            lender_key = out.strip()
+            own = await http.get(f"/v1/lenders/{created.json()['id']}", headers=bearer(lender_key))
+            assert own.status_code == 200
+            code, _, err = await arrears("create-key", "--role", "lender", url=url)
+            assert code == 2 and "lender_id" in err
+            code, out, _ = await arrears("sweep", url=url)
+            assert code == 0 and json.loads(out)["idempotency_keys_expired"] == 0
