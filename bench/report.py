@@ -97,8 +97,13 @@ def table(results: list[dict[str, Any]]) -> str:
             f" {b['rps']:>14.0f} {b['p50_ms']:>7.2f} {b['p99_ms']:>7.2f}"
             f" {_num(r.get('ratio'), '.2f'):>6} {_target(target):>7}"
         )
-        if b["errors"]:
-            notes.append(f"note: {r['name']} baseline had {b['errors']} errors")
+        for side, figures in (("arrears", a), ("baseline", b)):
+            if figures.get("errors"):
+                notes.append(
+                    f"note: {r['name']} {side} had {figures['errors']} errors"
+                    f" ({figures['status_errors']} status >= 400, {figures['socket_errors']} socket)"
+                    " - the ratio does not measure the intended path; see bench/results/*.log"
+                )
     return "\n".join(lines + ([""] + notes if notes else []))
 
 

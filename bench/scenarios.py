@@ -77,6 +77,20 @@ SCENARIOS: list[Scenario] = [
         issue=2,
     ),
     Scenario(
+        name="lender_get",
+        summary="read the caller's own lender with a lender key (auth + scope + PK select)",
+        arrears_method="GET",
+        arrears_path="/v1/lenders/{id}",
+        baseline_endpoint="GET /row/{id}",
+        auth="lender",
+        seed=seed.lender,
+        arrears_requests=lambda ctx: [
+            ("GET", f"/v1/lenders/{ctx.cache['lender:bench']['id']}", "")
+        ],
+        baseline_requests=lambda n: [("GET", f"/row/{i}", "") for i in range(1, n + 1)],
+        issue=2,
+    ),
+    Scenario(
         name="debt_get",
         summary="read one debt by id with a lender key (auth + tenant scope + PK select)",
         arrears_method="GET",

@@ -188,7 +188,8 @@ class Stack:
         return env
 
     async def start_arrears(self) -> Server:
-        arrears = venv_bin("arrears")
+        # BENCH_ARREARS_BIN: another `arrears` executable (e.g. an install outside this venv).
+        arrears = Path(os.environ.get("BENCH_ARREARS_BIN") or venv_bin("arrears"))
         if not arrears.exists():
             raise RuntimeError(
                 f"{arrears} not found: install the service with `{venv_bin('pip')} install -e .`"
