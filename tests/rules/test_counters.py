@@ -8,7 +8,7 @@ import pytest
 
 from app.rules import evaluate
 
-from .helpers import MA, NSW, NY_WORK, NYC, WA, clears, codes, consent, contact, ctx, utc
+from .helpers import CN, MA, NSW, NY_WORK, NYC, WA, clears, codes, consent, contact, ctx, utc
 from .helpers import warning_codes as warnings
 
 # April 2026 in New York is EDT (UTC-4): local midnight is 04:00Z, 08:00 is 12:00Z.
