@@ -13,15 +13,27 @@ ONE_MINUTE = timedelta(minutes=1)
 MINUTES_PER_DAY = 1440
 
 
-def wall_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
+def wall_instant(day: date, minute: int, zone: ZoneInfo, fold: int = 0) -> datetime:
     """The UTC instant of local wall time `minute` after midnight on `day` (1440 = next 00:00).
 
-    A wall time skipped by a DST change resolves to the same distance after the change.
+    A wall time skipped by a DST change resolves to the same distance after the change; one
+    repeated by it resolves to its first occurrence unless `fold` is 1.
     """
     if minute >= MINUTES_PER_DAY:
         day, minute = day + ONE_DAY, minute - MINUTES_PER_DAY
-    local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+    local = datetime(
+        day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone, fold=fold
+    )
     return local.astimezone(UTC)
+
+
+def wall_instant_after(day: date, minute: int, zone: ZoneInfo, after: datetime) -> datetime | None:
+    """The first occurrence of a local wall time that lies after `after`, if any."""
+    for fold in (0, 1):
+        instant = wall_instant(day, minute, zone, fold)
+        if instant > after:
+            return instant
+    return None
 
 
 @lru_cache(maxsize=65536)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.rules.decision import Reason
-from app.rules.localtime import ONE_DAY, is_holiday, wall_instant
+from app.rules.localtime import ONE_DAY, is_holiday, wall_instant_after
 from app.rules.plan import Moment, WindowCheck
 from app.rules.specs import WEEKDAYS
 
@@ -44,8 +44,8 @@ def _next_open_in_zone(check: WindowCheck, zone: ZoneInfo, at: datetime) -> date
                 continue
             if minute >= hours.start:
                 return at
-        opens = wall_instant(day, hours.start, zone)
-        if opens > at:
+        opens = wall_instant_after(day, hours.start, zone, at)
+        if opens is not None:
             return opens
     return None
 
@@ -115,11 +115,11 @@ def inconvenient_times(moment: Moment) -> Iterator[Reason]:
         clears = None
         if start < end:
             if day in slot.days and start <= minute < end:
-                clears = wall_instant(today, end, zone)
+                clears = wall_instant_after(today, end, zone, moment.at)
         elif day in slot.days and minute >= start:  # overnight, e.g. 21:00–08:00
-            clears = wall_instant(today + ONE_DAY, end, zone)
+            clears = wall_instant_after(today + ONE_DAY, end, zone, moment.at)
         elif yesterday in slot.days and minute < end:
-            clears = wall_instant(today, end, zone)
+            clears = wall_instant_after(today, end, zone, moment.at)
         if clears is not None:
             yield Reason("DEBTOR_DESIGNATED_INCONVENIENT_TIME",
                          "the debtor designated this time as inconvenient", clears)  # fmt: skip

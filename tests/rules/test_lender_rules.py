@@ -147,3 +147,13 @@ def test_history_horizon_follows_the_longest_window() -> None:
     assert history_horizon(ctx(at, lender_rules=days)) == timedelta(days=61)
     old_consent = consent(at - timedelta(days=50), expires=at + timedelta(days=1))
     assert history_horizon(ctx(at, consents=(old_consent,))) == timedelta(days=50)
+
+
+@pytest.mark.parametrize(("age_hours", "counted"), [(168, False), (167.99, True)])
+def test_rolling_window_is_half_open(age_hours: float, counted: bool) -> None:
+    request = utc(2026, 4, 10, 18, 0)
+    rule = parse_lender_rules([{**CAP, "name": "ONE_A_WEEK", "max": 1}])
+    history = (contact(request - timedelta(hours=age_hours)),)
+    decision = evaluate(ctx(request, history=history, lender_rules=rule))
+    assert decision.counters["POLICY_ONE_A_WEEK"]["count"] == int(counted)
+    assert decision.allowed is not counted
