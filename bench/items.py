@@ -20,9 +20,11 @@ US_PLACES = (
     ("MA", "Boston", "02108", "617"),
     ("GA", "Atlanta", "30303", "404"),
     ("OH", "Columbus", "43215", "614"),
+    ("NY", "Brooklyn", "11201", "718"),  # New York City rules
+    ("ID", "Boise", "83702", "208"),  # area code spanning two zones
 )
 # Places where only the federal Reg F preset applies (no state caps on every channel, not NYC).
-REGF_ONLY_PLACES = tuple(p for p in US_PLACES if p[0] not in ("WA", "MA"))
+REGF_ONLY_PLACES = tuple(p for p in US_PLACES if p[0] not in ("WA", "MA") and p[1] != "Brooklyn")
 PRODUCTS = (
     "credit_card",
     "personal_loan",
