@@ -11,15 +11,8 @@ from app.rules.context import (
 from app.rules.decision import CandidateZone, Decision, Reason, Warning
 from app.rules.engine import evaluate, history_horizon
 from app.rules.lender_rules import LenderRule, RuleWindow, parse_lender_rules
-from app.rules.presets import (
-    KNOWN_PROFILE_CODES,
-    PRESETS,
-    Preset,
-    UnknownProfile,
-    applicable_profiles,
-    list_presets,
-    preset_as_dict,
-)
+from app.rules.presets import KNOWN_PROFILE_CODES, PRESETS, Preset, list_presets, preset_as_dict
+from app.rules.selection import UnknownProfile, applicable_profiles
 from app.rules.zones import address_zones, normalise_zone, phone_zones
 
 __all__ = [

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from app.rules.context import ConsentState, EvaluationContext, HistoryContact
 from app.rules.lender_rules import LenderRule, as_limit, as_window
 from app.rules.localtime import ONE_DAY, local_midnight
-from app.rules.presets import PRESETS, Preset, applicable_profiles
+from app.rules.presets import PRESETS, Preset
+from app.rules.selection import applicable_profiles
 from app.rules.specs import RIGHT_PARTY_OUTCOMES, Limit, Window
 from app.rules.zones import UTC_ZONE, base_zones, require_zone
 
