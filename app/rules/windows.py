@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from app.rules.decision import Reason
@@ -50,6 +51,7 @@ def _next_open_in_zone(check: WindowCheck, zone: ZoneInfo, at: datetime) -> date
     return None
 
 
+@lru_cache(maxsize=8192)
 def next_open(check: WindowCheck, at: datetime) -> datetime | None:
     """The earliest instant ≥ `at` at which the window is open in every zone at once."""
     candidate = at

@@ -270,3 +270,15 @@ def test_rapid_redial_and_daily_concentration_warn_only() -> None:
     more = history + (contact(utc(2026, 4, 7, 15, 0), "reserved", channel="sms"),)
     decision = evaluate(ctx(REQUEST + timedelta(minutes=10), history=more))
     assert warnings(decision) == ["WARN_DAILY_CONCENTRATION"]
+
+
+def test_calendar_week_across_the_spring_dst_change() -> None:
+    calls = tuple(contact(utc(2026, 3, day, 15, 0)) for day in range(2, 9))  # Mon 2 … Sun 8
+    decision = evaluate(ctx(utc(2026, 3, 8, 18, 0), history=calls))
+    counter = decision.counters["REGF_7_CALLS_IN_7_DAYS"]
+    assert (counter["window_start"], counter["window_end"]) == (
+        "2026-03-02T05:00:00Z",  # 00:00 EST
+        "2026-03-09T04:00:00Z",  # 00:00 EDT
+    )
+    assert clears(decision, "REGF_7_CALLS_IN_7_DAYS") == utc(2026, 3, 9, 4, 0)
+    assert decision.next_allowed_at == utc(2026, 3, 9, 12, 0)
