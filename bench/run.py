@@ -190,7 +190,7 @@ async def openapi_of(url: str) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         response = await client.get("/openapi.json")
         response.raise_for_status()
-        return dict(response.json().get("paths", {}))
+        return dict(response.json())
 
 
 async def postgres_version(dsn: str) -> str:
@@ -216,9 +216,10 @@ async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> d
     if not args.baseline_only:
         print(f"migrating and starting Arrears ({settings.workers} workers) ...", flush=True)
         arrears = await stack.start_arrears()
-        paths = await openapi_of(arrears.url)
+        openapi = await openapi_of(arrears.url)
+        paths = dict(openapi.get("paths", {}))
         client = httpx.AsyncClient(base_url=arrears.url, timeout=120)
-        ctx = seed.SeedContext(client, stack.admin_key, settings.pool_debts)
+        ctx = seed.SeedContext(client, stack.admin_key, settings.pool_debts, openapi)
     try:
         results = []
         for scenario in scenarios:
