@@ -30,10 +30,12 @@ lint: install
 	$(BIN)/mypy app
 
 test-sqlite: install
+	@echo "== test suite on embedded SQLite =="
 	ARREARS_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider
 
 # Mandatory in CI; elsewhere skipped (loudly) when no PostgreSQL answers.
 test-postgres: install
+	@echo "== test suite on PostgreSQL =="
 	@if bash .ci/postgres.sh; then \
 	  ARREARS_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider; \
 	elif [ "$${CI:-}" = "true" ]; then \

@@ -17,6 +17,7 @@ from app.apikeys.router import router as keys_router
 from app.core import background
 from app.core import sweeps as _core_sweeps  # noqa: F401  (registers the core sweeps)
 from app.core.config import Background, Settings, get_settings
+from app.core.crypto import DataCipher
 from app.core.db import create_engine, create_sessionmaker
 from app.core.deps import session_scope
 from app.core.errors import install_error_handlers
@@ -26,11 +27,21 @@ from app.core.logging import configure_logging, get_logger
 from app.core.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from app.core.pagination import CursorCodec
 from app.core.problem_schema import PROBLEM_SCHEMA
+from app.debtors.router import router as debtors_router
+from app.debts.router import router as debts_router
 from app.lenders.router import router as lenders_router
+from app.payments.router import router as payments_router
 
 log = get_logger("arrears.app")
 
-ROUTERS = [lenders_router, agents_router, keys_router]
+ROUTERS = [
+    lenders_router,
+    agents_router,
+    keys_router,
+    debts_router,
+    debtors_router,
+    payments_router,
+]
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -84,6 +95,7 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
     app.state.settings = settings
     app.state.run_background = run_background
     app.state.cursor_codec = CursorCodec(settings.secret_key.get_secret_value())
+    app.state.cipher = DataCipher(settings.data_key.get_secret_value())
     install_error_handlers(app)
     app.include_router(health_router)
     for router in ROUTERS:

@@ -4,8 +4,20 @@ from app.agents import models as agents_models
 from app.apikeys import models as apikeys_models
 from app.core import idempotency
 from app.core.db import Base
+from app.debtors import models as debtors_models
+from app.debts import models as debts_models
 from app.lenders import models as lenders_models
+from app.payments import models as payments_models
 
 metadata = Base.metadata
 
-__all__ = ["agents_models", "apikeys_models", "idempotency", "lenders_models", "metadata"]
+__all__ = [
+    "agents_models",
+    "apikeys_models",
+    "debtors_models",
+    "debts_models",
+    "idempotency",
+    "lenders_models",
+    "metadata",
+    "payments_models",
+]

@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 # Money is always integer minor units of the row's currency.
 Money = BigInteger
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+# None is stored as SQL NULL (not JSON null), so COALESCE and IS NULL mean what they say.
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

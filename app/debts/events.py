@@ -1,0 +1,60 @@
+"""The debt timeline: append-only entries of who did what, when, with before/after values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.types import new_id
+from app.debts.models import Debt, DebtEvent
+
+SYSTEM = "system"
+
+
+def actor_of(principal: Principal | None) -> str:
+    """`<role>:<key id>` for people and integrations, `system` for sweeps and rules."""
+    if principal is None:
+        return SYSTEM
+    return f"{principal.role.value}:{principal.key_id}"
+
+
+def record(
+    session: AsyncSession,
+    debt: Debt,
+    type_: str,
+    *,
+    at: datetime,
+    actor: str,
+    data: dict[str, Any] | None = None,
+) -> DebtEvent:
+    event = DebtEvent(
+        id=new_id(),
+        lender_id=debt.lender_id,
+        debt_id=debt.id,
+        at=at,
+        type=type_,
+        actor=actor,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """{field: {before, after}} for the fields that differ."""
+    return {
+        key: {"before": _plain(before.get(key)), "after": _plain(value)}
+        for key, value in after.items()
+        if before.get(key) != value
+    }
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "hex") and not isinstance(value, bytes | str | int | float):
+        return str(value)
+    return value

@@ -1,0 +1,350 @@
+"""Upsert of debts with their embedded debtors, set-based: a few statements per batch, not per row.
+
+Plan for a batch of up to 1,000 items:
+1. validate each item on its own (pydantic, phone/email normalisation); bad ones are `rejected`
+   with pointers relative to the item, the rest go on;
+2. one SELECT ... FOR UPDATE of the lender's debts with those external refs; an item whose keyed
+   digest equals the stored one is `unchanged` and costs nothing more;
+3. one INSERT ... ON CONFLICT DO UPDATE for the debtors (merged, de-duplicated by external ref),
+   one for their contact points (de-duplicated by value), one INSERT ... ON CONFLICT DO NOTHING for
+   new debts (a row a concurrent identical batch inserted first is skipped and re-read, so each
+   debt is created exactly once), ORM updates for changed debts, one multi-row INSERT of events.
+If a set-based statement still fails, the batch is replayed item by item under savepoints, so one
+item the database refuses never blocks the others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.crypto import DataCipher, keyed_digest
+from app.core.errors import json_pointer
+from app.core.types import new_id
+from app.debtors import repository as debtors_repository
+from app.debtors.schemas import DebtorIn, normalise_contact_points
+from app.debts import events, repository
+from app.debts.models import Debt, DebtStatus
+from app.debts.schemas import BatchItemResult, DebtIn, ItemError
+from app.debts.status import after_balance_change
+from app.lenders.models import Lender
+
+_LENDER_FIELDS = (
+    "product",
+    "currency",
+    "principal_minor",
+    "balance_minor",
+    "fees_minor",
+    "due_date",
+    "compliance_profiles",
+    "group_key",
+    "meta",
+)
+
+
+@dataclass
+class IngestContext:
+    lender: Lender
+    actor: str
+    now: datetime
+    cipher: DataCipher
+    secret: str
+
+
+@dataclass
+class _Item:
+    index: int
+    debt: DebtIn
+    digest: str
+
+
+def _errors(exc: ValidationError) -> list[ItemError]:
+    found = []
+    for err in exc.errors():
+        _, pointer = json_pointer(("body", *err.get("loc", ())))
+        found.append(ItemError(pointer=pointer, message=err.get("msg", "invalid")))
+    return found
+
+
+def _rejected(index: int, ref: Any, errors: list[ItemError]) -> BatchItemResult:
+    return BatchItemResult(
+        index=index,
+        external_ref=ref if isinstance(ref, str) and len(ref) <= 200 else None,
+        status="rejected",
+        id=None,
+        errors=errors,
+    )
+
+
+def validate_item(raw: Any, secret: str) -> DebtIn | list[ItemError]:
+    """The item as a DebtIn with normalised contact points, or its errors."""
+    try:
+        item = DebtIn.model_validate(raw)
+    except ValidationError as exc:
+        return _errors(exc)
+    region = item.debtor.address.country if item.debtor.address else None
+    bad = normalise_contact_points(item.debtor.contact_points, region, "#/debtor/contact_points")
+    if bad:
+        return [ItemError(pointer=p, message=m) for p, m in bad]
+    return item
+
+
+def digest(item: DebtIn, secret: str) -> str:
+    payload = item.model_dump(mode="json", exclude_unset=True)
+    return keyed_digest(secret, orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
+
+
+def _debtor_row(ctx: IngestContext, debtor: DebtorIn) -> dict[str, Any]:
+    address = debtor.address
+    national_id = debtor.national_id
+    return {
+        "id": new_id(),
+        "lender_id": ctx.lender.id,
+        "external_ref": debtor.external_ref,
+        "kind": debtor.kind,
+        "name": debtor.name,
+        "national_id_encrypted": ctx.cipher.encrypt(national_id) if national_id else None,
+        "national_id_last4": national_id[-4:] if national_id else None,
+        "country": address.country if address else None,
+        "subdivision": address.subdivision if address else None,
+        "city": address.city if address else None,
+        "postal_code": address.postal_code if address else None,
+        "line1": address.line1 if address else None,
+        "timezone": debtor.timezone,
+        "locale": debtor.locale,
+        "inconvenient_times": (
+            [t.as_json() for t in debtor.inconvenient_times]
+            if debtor.inconvenient_times is not None
+            else None
+        ),
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+    }
+
+
+async def _upsert_debtors(
+    session: AsyncSession, ctx: IngestContext, items: Sequence[_Item]
+) -> dict[str, uuid.UUID]:
+    by_ref: dict[str, DebtorIn] = {}
+    points: dict[str, dict[tuple[str, str], str]] = {}
+    for item in items:
+        debtor = item.debt.debtor
+        by_ref[debtor.external_ref] = debtor  # the last occurrence in the batch wins
+        merged = points.setdefault(debtor.external_ref, {})
+        for point in debtor.contact_points:
+            merged[(point.channel.value, point.value)] = point.type.value
+    rows = [_debtor_row(ctx, by_ref[ref]) for ref in sorted(by_ref)]
+    ids = await debtors_repository.upsert_many(session, rows)
+    point_rows = [
+        {
+            "id": new_id(),
+            "lender_id": ctx.lender.id,
+            "debtor_id": ids[ref],
+            "channel": channel,
+            "value": value,
+            "type": type_,
+            "status": "active",
+            "created_at": ctx.now,
+            "updated_at": ctx.now,
+        }
+        for ref in sorted(points)
+        for (channel, value), type_ in sorted(points[ref].items())
+    ]
+    await debtors_repository.add_contact_points(session, point_rows)
+    return ids
+
+
+def _new_debt_row(ctx: IngestContext, item: _Item, debtor_id: uuid.UUID) -> dict[str, Any]:
+    debt = item.debt
+    owed = debt.balance_minor + debt.fees_minor
+    return {
+        "id": new_id(),
+        "lender_id": ctx.lender.id,
+        "external_ref": debt.external_ref,
+        "debtor_id": debtor_id,
+        **{name: getattr(debt, name) for name in _LENDER_FIELDS},
+        "credit_minor": 0,
+        "status": DebtStatus.ACTIVE if owed > 0 else DebtStatus.PAID,
+        "escalation_level": "collector",
+        "broken_plans": 0,
+        "content_hash": item.digest,
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+    }
+
+
+def _created_event(ctx: IngestContext, debt_id: uuid.UUID, row: dict[str, Any]) -> dict[str, Any]:
+    data = {
+        k: events._plain(row[k])
+        for k in (
+            "external_ref",
+            "balance_minor",
+            "fees_minor",
+            "principal_minor",
+            "currency",
+            "due_date",
+            "status",
+        )
+    }
+    return {
+        "id": new_id(),
+        "lender_id": ctx.lender.id,
+        "debt_id": debt_id,
+        "at": ctx.now,
+        "type": "debt.created",
+        "actor": ctx.actor,
+        "data": data,
+    }
+
+
+def _apply_update(
+    session: AsyncSession, ctx: IngestContext, debt: Debt, item: _Item, debtor_id: uuid.UUID
+) -> None:
+    before = {name: getattr(debt, name) for name in (*_LENDER_FIELDS, "debtor_id")}
+    after = {name: getattr(item.debt, name) for name in _LENDER_FIELDS}
+    after["debtor_id"] = debtor_id
+    for name, value in after.items():
+        setattr(debt, name, value)
+    debt.content_hash = item.digest
+    debt.updated_at = ctx.now
+    changed = events.changes(before, after)
+    if changed:
+        events.record(session, debt, "debt.updated", at=ctx.now, actor=ctx.actor, data=changed)
+    target = after_balance_change(debt.status, debt.balance_minor + debt.fees_minor)
+    if target is not None:
+        events.record(
+            session,
+            debt,
+            "debt.status_changed",
+            at=ctx.now,
+            actor=events.SYSTEM,
+            data={"before": debt.status.value, "after": target.value, "cause": "balance"},
+        )
+        debt.status = target
+
+
+async def _write(
+    session: AsyncSession,
+    ctx: IngestContext,
+    items: list[_Item],
+    results: list[BatchItemResult | None],
+) -> None:
+    existing = await repository.by_external_refs(
+        session, ctx.lender.id, [i.debt.external_ref for i in items], for_update=True
+    )
+    fresh: list[_Item] = []
+    changed: list[tuple[_Item, Debt]] = []
+
+    def classify(item: _Item, debt: Debt | None) -> None:
+        if debt is None:
+            fresh.append(item)
+        elif debt.content_hash == item.digest:
+            results[item.index] = BatchItemResult(
+                index=item.index,
+                external_ref=debt.external_ref,
+                status="unchanged",
+                id=debt.id,
+                errors=[],
+            )
+        elif debt.currency != item.debt.currency:
+            results[item.index] = _rejected(
+                item.index,
+                item.debt.external_ref,
+                [ItemError(pointer="#/currency", message="the currency of a debt cannot change")],
+            )
+        else:
+            changed.append((item, debt))
+
+    for item in items:
+        classify(item, existing.get(item.debt.external_ref))
+    writing = fresh + [item for item, _ in changed]
+    debtor_ids = await _upsert_debtors(session, ctx, writing)
+    rows = {
+        i.debt.external_ref: _new_debt_row(ctx, i, debtor_ids[i.debt.debtor.external_ref])
+        for i in fresh
+    }
+    inserted = await repository.insert_new(session, [rows[ref] for ref in sorted(rows)])
+    lost = [i for i in fresh if i.debt.external_ref not in inserted]
+    if lost:  # a concurrent writer created these first: treat them as existing
+        fresh = [i for i in fresh if i.debt.external_ref in inserted]
+        again = await repository.by_external_refs(
+            session, ctx.lender.id, [i.debt.external_ref for i in lost], for_update=True
+        )
+        for item in lost:
+            classify(item, again.get(item.debt.external_ref))
+        fresh = [i for i in fresh if i.debt.external_ref in inserted]
+    created_events = []
+    for item in fresh:
+        debt_id = inserted[item.debt.external_ref]
+        created_events.append(_created_event(ctx, debt_id, rows[item.debt.external_ref]))
+        results[item.index] = BatchItemResult(
+            index=item.index,
+            external_ref=item.debt.external_ref,
+            status="created",
+            id=debt_id,
+            errors=[],
+        )
+    await repository.add_events(session, created_events)
+    for item, debt in changed:
+        _apply_update(session, ctx, debt, item, debtor_ids[item.debt.debtor.external_ref])
+        results[item.index] = BatchItemResult(
+            index=item.index,
+            external_ref=debt.external_ref,
+            status="updated",
+            id=debt.id,
+            errors=[],
+        )
+    await session.flush()
+
+
+async def upsert_debts(
+    session: AsyncSession, ctx: IngestContext, raw_items: Sequence[Any]
+) -> list[BatchItemResult]:
+    """Apply a batch; every item ends `created`, `updated`, `unchanged` or `rejected`."""
+    results: list[BatchItemResult | None] = [None] * len(raw_items)
+    valid: list[_Item] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_items):
+        outcome = validate_item(raw, ctx.secret)
+        ref = raw.get("external_ref") if isinstance(raw, dict) else None
+        if isinstance(outcome, list):
+            results[index] = _rejected(index, ref, outcome)
+        elif outcome.external_ref in seen:
+            duplicate = ItemError(pointer="#/external_ref", message="repeated within the batch")
+            results[index] = _rejected(index, ref, [duplicate])
+        else:
+            seen.add(outcome.external_ref)
+            valid.append(_Item(index, outcome, digest(outcome, ctx.secret)))
+    if valid:
+        try:
+            async with session.begin_nested():
+                await _write(session, ctx, valid, results)
+        except (IntegrityError, DataError):
+            await _write_one_by_one(session, ctx, valid, results)
+    return [r for r in results if r is not None]
+
+
+async def _write_one_by_one(
+    session: AsyncSession,
+    ctx: IngestContext,
+    items: list[_Item],
+    results: list[BatchItemResult | None],
+) -> None:
+    for item in items:
+        try:
+            async with session.begin_nested():
+                await _write(session, ctx, [item], results)
+        except (IntegrityError, DataError):
+            results[item.index] = _rejected(
+                item.index,
+                item.debt.external_ref,
+                [ItemError(pointer="#", message="the database refused this item")],
+            )

@@ -1,0 +1,124 @@
+"""Queries on debts and their timeline; every one is scoped by lender."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import dialect_insert
+from app.debtors.models import Debtor
+from app.debts.models import Debt, DebtEvent
+from app.lenders.models import Lender
+
+
+def scoped(stmt: Any, scope: frozenset[uuid.UUID] | None) -> Any:
+    return stmt if scope is None else stmt.where(Debt.lender_id.in_(scope))
+
+
+async def get(
+    session: AsyncSession,
+    debt_id: uuid.UUID,
+    scope: frozenset[uuid.UUID] | None,
+    *,
+    for_update: bool = False,
+) -> Debt | None:
+    stmt = scoped(select(Debt).where(Debt.id == debt_id), scope)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def get_with_context(
+    session: AsyncSession, debt_id: uuid.UUID, scope: frozenset[uuid.UUID] | None
+) -> tuple[Debt, Debtor, str] | None:
+    """The debt, its debtor and its lender's time zone, in one query."""
+    stmt = scoped(
+        select(Debt, Debtor, Lender.timezone)
+        .join(Debtor, Debtor.id == Debt.debtor_id)
+        .join(Lender, Lender.id == Debt.lender_id)
+        .where(Debt.id == debt_id),
+        scope,
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def by_external_refs(
+    session: AsyncSession, lender_id: uuid.UUID, refs: Iterable[str], *, for_update: bool = False
+) -> dict[str, Debt]:
+    wanted = list(refs)
+    if not wanted:
+        return {}
+    stmt = select(Debt).where(Debt.lender_id == lender_id, Debt.external_ref.in_(wanted))
+    if for_update:
+        stmt = stmt.order_by(Debt.external_ref).with_for_update()
+    return {d.external_ref: d for d in (await session.scalars(stmt)).all()}
+
+
+async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, uuid.UUID]:
+    """Insert debts that do not exist yet; a row a concurrent writer inserted first is skipped."""
+    if not rows:
+        return {}
+    stmt = dialect_insert(session, Debt).values(list(rows))
+    stmt = stmt.on_conflict_do_nothing(index_elements=["lender_id", "external_ref"])
+    result = await session.execute(stmt.returning(Debt.external_ref, Debt.id))
+    return dict(result.all())
+
+
+async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(DebtEvent), list(rows))
+
+
+async def lender_zones(
+    session: AsyncSession, scope: frozenset[uuid.UUID] | None, lender_id: uuid.UUID | None
+) -> dict[uuid.UUID, str]:
+    stmt = select(Lender.id, Lender.timezone)
+    if scope is not None:
+        stmt = stmt.where(Lender.id.in_(scope))
+    if lender_id is not None:
+        stmt = stmt.where(Lender.id == lender_id)
+    return dict((await session.execute(stmt)).all())
+
+
+def due_date_condition(
+    groups: dict[date, list[uuid.UUID]], ranges: dict[date, tuple[date | None, date | None]]
+) -> Any:
+    """Per lender-local 'today', the due-date window implied by DPD filters (index-friendly)."""
+    parts = []
+    for today, lender_ids in groups.items():
+        earliest, latest = ranges[today]
+        clause: list[ColumnElement[bool]] = [Debt.lender_id.in_(lender_ids)]
+        if earliest is not None:
+            clause.append(Debt.due_date >= earliest)
+        if latest is not None:
+            clause.append(Debt.due_date <= latest)
+        parts.append(and_(*clause))
+    return or_(*parts) if parts else Debt.id.is_(None)
+
+
+async def debtor_summaries(
+    session: AsyncSession, debtor_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Debtor]:
+    wanted = list(set(debtor_ids))
+    if not wanted:
+        return {}
+    stmt = select(Debtor).where(Debtor.id.in_(wanted))
+    return {d.id: d for d in (await session.scalars(stmt)).all()}
+
+
+def events_query(debt_id: uuid.UUID) -> Select[DebtEvent]:
+    return select(DebtEvent).where(DebtEvent.debt_id == debt_id)
+
+
+def list_query(scope: frozenset[uuid.UUID] | None) -> Select[Debt]:
+    return scoped(select(Debt), scope)
+
+
+def touch(debt: Debt, now: datetime) -> None:
+    debt.updated_at = now
