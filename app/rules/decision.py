@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -66,8 +66,8 @@ class Decision:
     next_allowed_at: datetime | None
     candidate_zones: tuple[CandidateZone, ...]
     profiles: tuple[str, ...]
+    counters: dict[str, dict[str, Any]]
     evaluated_at: datetime
-    counters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def allowed(self) -> bool:

@@ -74,7 +74,6 @@ def _lifted(moment: Moment, consent_type: str) -> bool:
     return any(
         consent.type == consent_type
         and consent.given_at <= ctx.at
-        and consent.given_at <= moment.at
         and (consent.expires_at is None or moment.at < consent.expires_at)
         and (consent.channel is None or consent.channel == ctx.channel)
         and (consent.debt_id is None or consent.debt_id in moment.plan.group)
