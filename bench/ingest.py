@@ -50,16 +50,20 @@ def make_batches(debts: int, prefix: str) -> list[list[dict[str, Any]]]:
 
 
 async def _timed(
-    jobs: list[Callable[[], Awaitable[int]]], concurrency: int
-) -> tuple[float, int, list[str]]:
-    """Run jobs with `concurrency` in flight; returns (seconds, rows, errors)."""
+    jobs: list[Callable[[], Awaitable[int]]], concurrency: int, max_seconds: float
+) -> tuple[float, int, list[str], int]:
+    """Run jobs with `concurrency` in flight, starting none after `max_seconds`.
+
+    Returns (seconds, rows, errors, jobs not started).
+    """
     queue = list(reversed(jobs))
     rows = 0
     errors: list[str] = []
+    deadline = time.perf_counter() + max_seconds
 
     async def worker() -> None:
         nonlocal rows
-        while queue:
+        while queue and time.perf_counter() < deadline:
             job = queue.pop()
             try:
                 done = await job()  # not `rows += await ...`: that reads rows before awaiting
@@ -69,7 +73,7 @@ async def _timed(
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - start, rows, errors
+    return time.perf_counter() - start, rows, errors, len(queue)
 
 
 def _post_job(
@@ -96,18 +100,23 @@ def _arrears_count(answer: dict[str, Any]) -> int:
     return int(counts["created"]) + int(counts["updated"]) + int(counts["unchanged"])
 
 
-def _figures(seconds: float, rows: int, errors: list[str]) -> dict[str, Any]:
+def _figures(seconds: float, rows: int, errors: list[str], not_started: int) -> dict[str, Any]:
     return {
         "seconds": round(seconds, 3),
         "rows": rows,
         "rows_per_s": rows / seconds if seconds else 0.0,
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
+        "batches_not_started": not_started,  # > 0: stopped at the time limit, rate still valid
     }
 
 
 async def _baseline_side(
-    stack: Stack, batches: list[list[dict[str, Any]]], bodies: list[bytes], concurrency: int
+    stack: Stack,
+    batches: list[list[dict[str, Any]]],
+    bodies: list[bytes],
+    concurrency: int,
+    max_seconds: float,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     assert stack.baseline is not None
     limits = httpx.Limits(max_connections=concurrency)
@@ -118,7 +127,7 @@ async def _baseline_side(
         await conn.execute("TRUNCATE ingest, ingest_raw")
         await conn.close()
         jobs = [_post_job(c, "/batch-copy", b, None, lambda a: a["copied"]) for b in bodies]
-        batch_copy = _figures(*await _timed(jobs, concurrency))
+        batch_copy = _figures(*await _timed(jobs, concurrency, max_seconds))
 
     pool = await asyncpg.create_pool(stack.baseline_dsn, min_size=concurrency, max_size=concurrency)
     try:
@@ -130,14 +139,15 @@ async def _baseline_side(
 
             return job
 
-        raw_copy = _figures(*await _timed([copy_job(b) for b in batches], concurrency))
+        copies = [copy_job(b) for b in batches]
+        raw_copy = _figures(*await _timed(copies, concurrency, max_seconds))
     finally:
         await pool.close()
     return batch_copy, raw_copy
 
 
 async def _arrears_side(
-    ctx: seed.SeedContext, bodies: list[bytes], concurrency: int
+    ctx: seed.SeedContext, bodies: list[bytes], concurrency: int, max_seconds: float
 ) -> dict[str, Any]:
     owner = await seed.lender(ctx, "ingest")
     warm = orjson.dumps({"items": make_batches(100, "ingest-warm")[0]})
@@ -148,7 +158,7 @@ async def _arrears_side(
         jobs = [
             _post_job(client, "/v1/debts/batch", b, owner["key"], _arrears_count) for b in bodies
         ]
-        return _figures(*await _timed(jobs, concurrency))
+        return _figures(*await _timed(jobs, concurrency, max_seconds))
 
 
 async def run_ingest(
@@ -158,8 +168,12 @@ async def run_ingest(
     *,
     debts: int = 100_000,
     concurrency: int = 4,
+    max_seconds: float = 600.0,
 ) -> dict[str, Any]:
-    """Ingest `debts` debts on every side; Arrears is skipped when absent or without the route."""
+    """Ingest `debts` debts on every side; Arrears is skipped when absent or without the route.
+
+    A side still running after `max_seconds` starts no further batch; its rate stands.
+    """
     batches = make_batches(debts, "ingest")
     bodies = [orjson.dumps({"items": batch}) for batch in batches]
     result: dict[str, Any] = {
@@ -167,11 +181,12 @@ async def run_ingest(
         "debts": debts,
         "batch_size": BATCH,
         "concurrency": concurrency,
+        "max_seconds": max_seconds,
         "target": ROUTE.target,
     }
     # Baseline first, Arrears second: each side starts from an empty table of its own.
     result["batch_copy"], result["raw_copy"] = await _baseline_side(
-        stack, batches, bodies, concurrency
+        stack, batches, bodies, concurrency, max_seconds
     )
     if ctx is None:
         result["arrears_reason"] = "Arrears not started (--baseline-only)"
@@ -179,7 +194,7 @@ async def run_ingest(
         result["arrears_reason"] = "POST /v1/debts/batch is not in Arrears' openapi.json yet"
     else:
         try:
-            result["arrears"] = await _arrears_side(ctx, bodies, concurrency)
+            result["arrears"] = await _arrears_side(ctx, bodies, concurrency, max_seconds)
         except (seed.SeedError, httpx.HTTPError, RuntimeError) as exc:
             result["arrears_reason"] = f"failed: {exc}"
     raw, copy = result["raw_copy"]["rows_per_s"], result["batch_copy"]["rows_per_s"]
@@ -196,12 +211,26 @@ async def _standalone(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
     await ensure_postgres()
     await stack.start_baseline()
     if args.baseline_only:
-        return await run_ingest(stack, None, None, debts=args.debts, concurrency=args.concurrency)
+        return await run_ingest(
+            stack,
+            None,
+            None,
+            debts=args.debts,
+            concurrency=args.concurrency,
+            max_seconds=args.max_s,
+        )
     arrears = await stack.start_arrears()
     async with httpx.AsyncClient(base_url=arrears.url, timeout=120) as client:
         paths = dict((await client.get("/openapi.json")).json().get("paths", {}))
         ctx = seed.SeedContext(client, stack.admin_key, 0)
-        return await run_ingest(stack, ctx, paths, debts=args.debts, concurrency=args.concurrency)
+        return await run_ingest(
+            stack,
+            ctx,
+            paths,
+            debts=args.debts,
+            concurrency=args.concurrency,
+            max_seconds=args.max_s,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--debts", type=int, default=100_000)
     p.add_argument("--concurrency", type=int, default=4, help="batches in flight per side")
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers on each side")
+    p.add_argument("--max-seconds", dest="max_s", type=float, default=600.0, help="per side")
     p.add_argument("--baseline-only", action="store_true")
     args = p.parse_args(argv)
     stack = Stack(workers=args.workers, baseline_debts=1)

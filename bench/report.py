@@ -114,9 +114,11 @@ def ingest_table(ingest: dict[str, Any]) -> str:
     for side in ("arrears", "batch_copy", "raw_copy"):
         figures = ingest.get(side)
         if figures:
+            cut = figures.get("batches_not_started")
             lines.append(
                 f"  {side:<11} {figures['rows_per_s']:>10,.0f} rows/s"
-                f"  ({figures['seconds']:.2f} s, {figures['errors']} errors)"
+                f"  ({figures['rows']:,} rows in {figures['seconds']:.2f} s,"
+                f" {figures['errors']} errors{', stopped at the time limit' if cut else ''})"
             )
         elif side == "arrears":
             lines.append(f"  arrears     skipped: {ingest.get('arrears_reason')}")

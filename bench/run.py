@@ -40,6 +40,7 @@ class Settings:
     pool_debts: int
     ingest_debts: int
     ingest_concurrency: int
+    ingest_max_seconds: float
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     p.add_argument("--ingest-debts", type=int, help="debts ingested (100000; quick 10000)")
     p.add_argument("--ingest-concurrency", type=int, default=4, help="batches in flight")
     p.add_argument(
+        "--ingest-max-seconds", type=float, help="per side; no batch starts later (600; quick 60)"
+    )
+    p.add_argument(
         "--arrears-env", action="append", default=[], metavar="KEY=VALUE", help="extra env"
     )
     args = p.parse_args(argv)
@@ -76,6 +80,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         if args.ingest_debts is not None
         else (10_000 if q else 100_000),
         ingest_concurrency=args.ingest_concurrency,
+        ingest_max_seconds=args.ingest_max_seconds or (60.0 if q else 600.0),
     )
     unknown = [n for n in args.scenario if n not in names]
     if unknown:
@@ -234,6 +239,7 @@ async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> d
                 paths,
                 debts=settings.ingest_debts,
                 concurrency=settings.ingest_concurrency,
+                max_seconds=settings.ingest_max_seconds,
             )
     finally:
         if client is not None:
