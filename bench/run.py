@@ -174,6 +174,21 @@ async def run_scenario(
     if problem := await smoke(stack.baseline.url, base_requests[0], None):
         return result | {"status": "error", "reason": f"baseline smoke request: {problem}"}
 
+    try:
+        runs = await measure(sides, settings, wrk)
+    except RuntimeError as exc:  # wrk failed (e.g. a server died): report, go on with the rest
+        return result | {"status": "error", "reason": str(exc)[:500]}
+    for name, side_runs in runs.items():
+        result[name] = summarise(side_runs)
+    if "arrears" in result and result["baseline"]["rps"]:
+        result["ratio"] = result["arrears"]["rps"] / result["baseline"]["rps"]
+    return result | {"status": "ok"}
+
+
+async def measure(
+    sides: list[tuple[str, str, Path, str | None]], settings: Settings, wrk: str
+) -> dict[str, list[WrkResult]]:
+    """Warm every side up, then run the rounds in alternating order (A B, B A, ...)."""
     load = Load(settings.threads, settings.connections, settings.duration_s)
     if settings.warmup_s > 0:
         warm = Load(settings.threads, settings.connections, settings.warmup_s)
@@ -184,11 +199,7 @@ async def run_scenario(
         order = sides if round_no % 2 == 0 else list(reversed(sides))
         for name, url, path, bearer in order:
             runs[name].append(await run_wrk(wrk, url, path, load, bearer=bearer))
-    for name, side_runs in runs.items():
-        result[name] = summarise(side_runs)
-    if "arrears" in result and result["baseline"]["rps"]:
-        result["ratio"] = result["arrears"]["rps"] / result["baseline"]["rps"]
-    return result | {"status": "ok"}
+    return runs
 
 
 async def openapi_of(url: str) -> dict[str, Any]:
