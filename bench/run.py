@@ -97,6 +97,7 @@ def write_requests(name: str, side: str, requests: list[Req]) -> Path:
 async def smoke(url: str, request: Req, bearer: str | None) -> str | None:
     """None when one request of the scenario answers 2xx, else what went wrong."""
     method, target, body = request
+    body = body.replace("{{seq}}", "smoke")
     headers = {"Content-Type": "application/json"} if body else {}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import seed
+from bench.items import debt_item
 from bench.seed import SeedContext
 
 # One request: (method, path, JSON body or "").
@@ -45,6 +46,14 @@ class Scenario:
             _template(path) == wanted and self.arrears_method.lower() in operations
             for path, operations in openapi_paths.items()
         )
+
+
+def _new_debt_body() -> str:
+    """A debt with a new debtor; {{seq}} is made unique per request by the wrk script."""
+    item = debt_item(0, prefix="post")
+    item["external_ref"] = "post-D-{{seq}}"
+    item["debtor"]["external_ref"] = "post-P-{{seq}}"
+    return json.dumps(item)
 
 
 def _pool(ctx: SeedContext) -> list[dict[str, Any]]:
@@ -100,6 +109,18 @@ SCENARIOS: list[Scenario] = [
         seed=seed.debt_pool,
         arrears_requests=lambda ctx: [("GET", f"/v1/debts/{d['id']}", "") for d in _pool(ctx)],
         baseline_requests=lambda n: [("GET", f"/row/{i}", "") for i in range(1, n + 1)],
+        issue=4,
+    ),
+    Scenario(
+        name="debt_post",
+        summary="create one debt with a new embedded debtor (validation, upsert, timeline)",
+        arrears_method="POST",
+        arrears_path="/v1/debts",
+        baseline_endpoint="POST /insert",
+        auth="lender",
+        seed=seed.lender,
+        arrears_requests=lambda ctx: [("POST", "/v1/debts", _new_debt_body())],
+        baseline_requests=lambda n: [("POST", "/insert", _new_debt_body())],
         issue=4,
     ),
     Scenario(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 
 LUA_SCRIPT = Path(__file__).parent / "lua" / "requests.lua"
 INSTALL_HINT = "apt-get update && apt-get install -y wrk"
+_RUN_IDS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ async def run_wrk(
         base_url,
         "--",
         str(requests_file),
+        f"w{os.getpid()}r{next(_RUN_IDS)}",  # makes {{seq}} unique across this bench run
     ]
     env = {**os.environ, "WRK_BEARER": bearer or ""}
     proc = await asyncio.create_subprocess_exec(

@@ -1,7 +1,9 @@
 -- Replays a list of requests round-robin and reports the results as one JSON line.
 --
--- Usage: wrk ... -s bench/lua/requests.lua http://127.0.0.1:PORT -- REQUESTS_FILE
+-- Usage: wrk ... -s bench/lua/requests.lua http://127.0.0.1:PORT -- REQUESTS_FILE [RUN_ID]
 --   REQUESTS_FILE: one request per line, "METHOD<TAB>PATH<TAB>BODY" (BODY may be empty; JSON).
+--   A body containing {{seq}} gets a value unique per request: RUN_ID-THREAD-COUNTER (for
+--   endpoints that create a resource with a unique key). Other requests are formatted once.
 --   WRK_BEARER (environment, optional): sent as "Authorization: Bearer <value>".
 -- Each thread starts at a different offset so threads do not hit the same rows in lockstep.
 -- done() prints "BENCH_JSON {...}" with counts and latency percentiles in microseconds.
@@ -16,12 +18,15 @@ end
 
 local requests = {}
 local position = 1
+local run_id = "run"
+local counter = 0
 
 function init(args)
    local path = args[1]
    if not path then
       error("requests.lua: pass the requests file after --")
    end
+   run_id = args[2] or run_id
    local bearer = os.getenv("WRK_BEARER")
    for line in io.lines(path) do
       local method, target, body = line:match("^([A-Z]+)\t([^\t]+)\t?(.*)$")
@@ -35,7 +40,11 @@ function init(args)
          else
             headers["Content-Type"] = "application/json"
          end
-         table.insert(requests, wrk.format(method, target, headers, body))
+         if body and body:find("{{seq}}", 1, true) then
+            table.insert(requests, { method, target, headers, body })
+         else
+            table.insert(requests, wrk.format(method, target, headers, body))
+         end
       end
    end
    if #requests == 0 then
@@ -49,6 +58,11 @@ function request()
    position = position + 1
    if position > #requests then
       position = 1
+   end
+   if type(r) == "table" then
+      counter = counter + 1
+      local seq = run_id .. "-" .. (thread_index or 0) .. "-" .. counter
+      return wrk.format(r[1], r[2], r[3], (r[4]:gsub("{{seq}}", seq)))
    end
    return r
 end
