@@ -2,6 +2,8 @@
 
 from app.agents import models as agents_models
 from app.apikeys import models as apikeys_models
+from app.compliance import models as compliance_models
+from app.contacts import models as contacts_models
 from app.core import idempotency
 from app.core.db import Base
 from app.debtors import models as debtors_models
@@ -14,6 +16,8 @@ metadata = Base.metadata
 __all__ = [
     "agents_models",
     "apikeys_models",
+    "compliance_models",
+    "contacts_models",
     "debtors_models",
     "debts_models",
     "idempotency",

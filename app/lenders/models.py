@@ -25,3 +25,5 @@ class Lender(IdMixin, TimestampMixin, Base):
         JSONType, nullable=False, default=list
     )
     assignment: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # The lender's own compliance rules (COMPLIANCE.md §1), as posted; parsed by app.rules.
+    compliance_rules: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
