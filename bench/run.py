@@ -130,6 +130,24 @@ async def bearer_for(scenario: Scenario, ctx: seed.SeedContext) -> str | None:
     return None
 
 
+Side = tuple[str, str, Path, str | None]  # name, base URL, requests file, bearer key
+
+
+async def arrears_side(scenario: Scenario, url: str, ctx: seed.SeedContext) -> Side | str:
+    """Seed, write the requests and check one of them; the side, or what went wrong."""
+    try:
+        if scenario.seed is not None:
+            await scenario.seed(ctx)
+        bearer = await bearer_for(scenario, ctx)
+    except (seed.SeedError, httpx.HTTPError, KeyError) as exc:
+        return f"seeding failed: {exc}"
+    requests = scenario.arrears_requests(ctx)
+    path = write_requests(scenario.name, "arrears", requests)
+    if problem := await smoke(url, requests[0], bearer):
+        return f"arrears smoke request: {problem}"
+    return ("arrears", url, path, bearer)
+
+
 async def run_scenario(
     scenario: Scenario,
     settings: Settings,
@@ -147,28 +165,15 @@ async def run_scenario(
         "issue": scenario.issue,
     }
     assert stack.baseline is not None
-    sides: list[tuple[str, str, Path, str | None]] = []
+    sides: list[Side] = []
     if ctx is not None and stack.arrears is not None:
         if openapi_paths is not None and not scenario.available(openapi_paths):
             reason = f"{result['arrears_endpoint']} is not in Arrears' openapi.json yet"
             return result | {"status": "skipped", "reason": reason}
-        try:
-            if scenario.seed is not None:
-                await scenario.seed(ctx)
-            bearer = await bearer_for(scenario, ctx)
-        except (seed.SeedError, httpx.HTTPError, KeyError) as exc:
-            return result | {"status": "error", "reason": f"seeding failed: {exc}"}
-        requests = scenario.arrears_requests(ctx)
-        sides.append(
-            (
-                "arrears",
-                stack.arrears.url,
-                write_requests(scenario.name, "arrears", requests),
-                bearer,
-            )
-        )
-        if problem := await smoke(stack.arrears.url, requests[0], bearer):
-            return result | {"status": "error", "reason": f"arrears smoke request: {problem}"}
+        side = await arrears_side(scenario, stack.arrears.url, ctx)
+        if isinstance(side, str):
+            return result | {"status": "error", "reason": side}
+        sides.append(side)
     base_requests = scenario.baseline_requests(stack.baseline_debts)
     base_file = write_requests(scenario.name, "baseline", base_requests)
     sides.append(("baseline", stack.baseline.url, base_file, None))
@@ -186,9 +191,7 @@ async def run_scenario(
     return result | {"status": "ok"}
 
 
-async def measure(
-    sides: list[tuple[str, str, Path, str | None]], settings: Settings, wrk: str
-) -> dict[str, list[WrkResult]]:
+async def measure(sides: list[Side], settings: Settings, wrk: str) -> dict[str, list[WrkResult]]:
     """Warm every side up, then run the rounds in alternating order (A B, B A, ...)."""
     load = Load(settings.threads, settings.connections, settings.duration_s)
     if settings.warmup_s > 0:
