@@ -31,6 +31,7 @@ from app.debtors.router import router as debtors_router
 from app.debts.router import router as debts_router
 from app.lenders.router import router as lenders_router
 from app.payments.router import router as payments_router
+from app.plans.router import router as plans_router
 
 log = get_logger("arrears.app")
 
@@ -41,6 +42,7 @@ ROUTERS = [
     debts_router,
     debtors_router,
     payments_router,
+    plans_router,
 ]
 
 

@@ -10,6 +10,7 @@ from app.debtors import models as debtors_models
 from app.debts import models as debts_models
 from app.lenders import models as lenders_models
 from app.payments import models as payments_models
+from app.plans import models as plans_models
 
 metadata = Base.metadata
 
@@ -24,4 +25,5 @@ __all__ = [
     "lenders_models",
     "metadata",
     "payments_models",
+    "plans_models",
 ]
