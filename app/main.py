@@ -14,6 +14,10 @@ from fastapi.routing import APIRoute
 from app.agents.router import router as agents_router
 from app.apikeys import service as keys_service
 from app.apikeys.router import router as keys_router
+from app.assignment import service as _assignment_sweeps  # noqa: F401  (registers its sweep)
+from app.compliance.holds_router import router as holds_router
+from app.compliance.router import router as compliance_router
+from app.contacts.router import router as contacts_router
 from app.core import background
 from app.core import sweeps as _core_sweeps  # noqa: F401  (registers the core sweeps)
 from app.core.config import Background, Settings, get_settings
@@ -29,13 +33,20 @@ from app.core.pagination import CursorCodec
 from app.core.problem_schema import PROBLEM_SCHEMA
 from app.debtors.router import router as debtors_router
 from app.debts.router import router as debts_router
+from app.escalations import auto as _escalation_sweeps  # noqa: F401  (registers its sweep)
+from app.escalations.router import router as escalations_router
 from app.lenders.router import router as lenders_router
 from app.payments.router import router as payments_router
 from app.plans.router import router as plans_router
+from app.webhooks import delivery as _webhook_delivery  # noqa: F401  (registers the delivery loop)
+from app.webhooks.router import router as webhooks_router
 
 log = get_logger("arrears.app")
 
 ROUTERS = [
+    holds_router,
+    compliance_router,
+    contacts_router,
     lenders_router,
     agents_router,
     keys_router,
@@ -43,6 +54,8 @@ ROUTERS = [
     debtors_router,
     payments_router,
     plans_router,
+    escalations_router,
+    webhooks_router,
 ]
 
 
@@ -70,7 +83,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     task = None
     if app.state.run_background and settings.background is Background.ON:
         task = asyncio.create_task(
-            background.run_forever(app.state.sessionmaker, settings.sweep_interval_s, stop)
+            background.run_forever(
+                app.state.sessionmaker, settings.sweep_interval_s, stop, settings
+            )
         )
     try:
         yield

@@ -8,9 +8,11 @@ from app.core import idempotency
 from app.core.db import Base
 from app.debtors import models as debtors_models
 from app.debts import models as debts_models
+from app.escalations import models as escalations_models
 from app.lenders import models as lenders_models
 from app.payments import models as payments_models
 from app.plans import models as plans_models
+from app.webhooks import models as webhooks_models
 
 metadata = Base.metadata
 
@@ -21,9 +23,11 @@ __all__ = [
     "contacts_models",
     "debtors_models",
     "debts_models",
+    "escalations_models",
     "idempotency",
     "lenders_models",
     "metadata",
     "payments_models",
+    "webhooks_models",
     "plans_models",
 ]

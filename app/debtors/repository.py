@@ -82,3 +82,9 @@ async def add_contact_points(session: AsyncSession, rows: Sequence[dict[str, Any
         set_={"type": stmt.excluded.type, "updated_at": stmt.excluded.updated_at},
     )
     await session.execute(stmt)
+
+
+async def get_contact_point_by_id(
+    session: AsyncSession, point_id: uuid.UUID
+) -> ContactPoint | None:
+    return await session.get(ContactPoint, point_id)

@@ -11,7 +11,7 @@ from app.core.auth import Principal
 from app.core.crypto import DataCipher
 from app.core.errors import InvalidInput, NotFound
 from app.debtors import repository
-from app.debtors.models import ContactChannel, ContactPoint, Debtor
+from app.debtors.models import ContactChannel, ContactPoint, ContactPointStatus, Debtor
 from app.debtors.schemas import (
     AddressOut,
     ContactPointIn,
@@ -156,3 +156,21 @@ async def patch_contact_point(
     point.updated_at = now
     await session.flush()
     return ContactPointOut.model_validate(point)
+
+
+async def load_debtor_unscoped(session: AsyncSession, debtor_id: uuid.UUID) -> Debtor:
+    """For callers that already authorised access through a debt or contact."""
+    debtor = await repository.get(session, debtor_id, None)
+    if debtor is None:
+        raise DebtorNotFound()
+    return debtor
+
+
+async def set_contact_point_status(
+    session: AsyncSession, point_id: uuid.UUID, status: ContactPointStatus, *, now: datetime
+) -> None:
+    point = await repository.get_contact_point_by_id(session, point_id)
+    if point is not None and point.status is not status:
+        point.status = status
+        point.updated_at = now
+        await session.flush()

@@ -122,3 +122,12 @@ def list_query(scope: frozenset[uuid.UUID] | None) -> Select[Debt]:
 
 def touch(debt: Debt, now: datetime) -> None:
     debt.updated_at = now
+
+
+async def debts_of_debtor(session: AsyncSession, debtor_id: uuid.UUID) -> list[Debt]:
+    stmt = select(Debt).where(Debt.debtor_id == debtor_id).order_by(Debt.created_at, Debt.id)
+    return list((await session.scalars(stmt)).all())
+
+
+def id_query(scope: frozenset[uuid.UUID] | None) -> Any:
+    return scoped(select(Debt.id), scope)

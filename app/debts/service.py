@@ -21,9 +21,10 @@ from app.debts import dpd as dpd_rules
 from app.debts import events, ingest, repository
 from app.debts.models import Debt, DebtEvent, DebtStatus, Product
 from app.debts.schemas import BatchCounts, BatchItemResult, BatchResult, DebtOut, DebtPatch
-from app.debts.status import check_settable, check_transition
+from app.debts.status import after_balance_change, check_settable, check_transition
 from app.lenders import repository as lenders_repository
 from app.lenders.models import Lender
+from app.webhooks import outbox
 
 
 class DebtNotFound(NotFound):
@@ -153,16 +154,9 @@ async def load_debt(
     return debt
 
 
-async def list_debts(
-    session: AsyncSession,
-    principal: Principal,
-    filters: DebtFilters,
-    page: PageRequest,
-    *,
-    now: datetime,
-) -> tuple[list[DebtOut], str | None]:
-    scope = principal.lender_scope
-    stmt = repository.list_query(scope)
+async def _filtered(
+    session: AsyncSession, principal: Principal, filters: DebtFilters, stmt: Any, now: datetime
+) -> tuple[Any, dict[uuid.UUID, str]]:
     if filters.lender_id is not None:
         stmt = stmt.where(Debt.lender_id == filters.lender_id)
     for name in ("status", "product", "assigned_agent_id", "escalation_level"):
@@ -171,13 +165,42 @@ async def list_debts(
             stmt = stmt.where(getattr(Debt, name) == value)
     if filters.updated_since is not None:
         stmt = stmt.where(Debt.updated_at >= filters.updated_since)
-    zones = await repository.lender_zones(session, scope, filters.lender_id)
+    zones = await repository.lender_zones(session, principal.lender_scope, filters.lender_id)
     if filters.bucket is not None or filters.min_dpd is not None or filters.max_dpd is not None:
         stmt = stmt.where(_dpd_condition(filters, zones, now))
+    return stmt, zones
+
+
+async def load_debt_or_none(
+    session: AsyncSession, principal: Principal, debt_id: uuid.UUID
+) -> Debt | None:
+    return await repository.get(session, debt_id, principal.lender_scope)
+
+
+async def list_debts(
+    session: AsyncSession,
+    principal: Principal,
+    filters: DebtFilters,
+    page: PageRequest,
+    *,
+    now: datetime,
+) -> tuple[list[DebtOut], str | None]:
+    stmt, zones = await _filtered(
+        session, principal, filters, repository.list_query(principal.lender_scope), now
+    )
     rows, next_cursor = await page.fetch(session, stmt, Debt.created_at, Debt.id)
     debtors = await repository.debtor_summaries(session, (d.debtor_id for d in rows))
     items = [to_out(d, debtors[d.debtor_id], zones.get(d.lender_id, "UTC"), now) for d in rows]
     return items, next_cursor
+
+
+async def matching_debt_ids(
+    session: AsyncSession, principal: Principal, filters: DebtFilters, *, now: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Ids of the caller's debts matching `filters` (oldest first), at most `limit`."""
+    base = repository.id_query(principal.lender_scope)
+    stmt, _ = await _filtered(session, principal, filters, base, now)
+    return list((await session.scalars(stmt.order_by(Debt.created_at, Debt.id).limit(limit))).all())
 
 
 def _dpd_condition(filters: DebtFilters, zones: dict[uuid.UUID, str], now: datetime) -> Any:
@@ -230,7 +253,7 @@ async def patch_debt(
                 actor=actor,
                 data={"before": debt.status.value, "after": target.value, "cause": "manual"},
             )
-            debt.status = target
+            await _emit_status(session, debt, target, "manual", now)
     debt.updated_at = now
     await session.flush()
     return await get_debt(session, principal, debt.id, now=now)
@@ -249,3 +272,97 @@ async def list_events(
     await load_debt(session, principal, debt_id)
     query = repository.events_query(debt_id)
     return await page.fetch(session, query, DebtEvent.at, DebtEvent.id, ascending=True)
+
+
+async def _emit_status(
+    session: AsyncSession, debt: Debt, target: DebtStatus, cause: str, now: datetime
+) -> None:
+    """Move the debt to `target` and queue the outbound `debt.status_changed` event."""
+    payload = outbox.status_changed(debt, debt.status.value, target.value, cause)
+    debt.status = target
+    await outbox.emit(
+        session,
+        lender_id=debt.lender_id,
+        event_type=outbox.EventType.DEBT_STATUS_CHANGED,
+        payload=payload,
+        at=now,
+    )
+
+
+async def find_by_external_ref(
+    session: AsyncSession, lender_id: uuid.UUID, external_ref: str, *, for_update: bool = False
+) -> Debt | None:
+    """A lender's debt by its own reference, optionally row-locked (integrations, webhooks)."""
+    found = await repository.by_external_refs(
+        session, lender_id, [external_ref], for_update=for_update
+    )
+    return found.get(external_ref)
+
+
+async def adjust_balance(
+    session: AsyncSession,
+    debt: Debt,
+    balance_minor: int,
+    *,
+    reason: str,
+    now: datetime,
+    actor: str,
+) -> bool:
+    """Set the balance of a locked debt as its creditor restated it; False when unchanged."""
+    if balance_minor == debt.balance_minor:
+        return False
+    events.record(
+        session,
+        debt,
+        "debt.balance_adjusted",
+        at=now,
+        actor=actor,
+        data={
+            "reason": reason,
+            **events.changes(
+                {"balance_minor": debt.balance_minor}, {"balance_minor": balance_minor}
+            ),
+        },
+    )
+    debt.balance_minor = balance_minor
+    debt.updated_at = now
+    target = after_balance_change(debt.status, debt.balance_minor + debt.fees_minor)
+    if target is not None:
+        events.record(
+            session,
+            debt,
+            "debt.status_changed",
+            at=now,
+            actor=events.SYSTEM,
+            data={"before": debt.status.value, "after": target.value, "cause": "balance"},
+        )
+        await _emit_status(session, debt, target, "balance", now)
+    await session.flush()
+    return True
+
+
+async def close_debt(
+    session: AsyncSession,
+    debt: Debt,
+    *,
+    cause: str,
+    now: datetime,
+    actor: str,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Close a locked debt (the creditor closed the account); False when already closed."""
+    if debt.status is DebtStatus.CLOSED:
+        return False
+    check_transition(debt.status, DebtStatus.CLOSED)
+    events.record(
+        session,
+        debt,
+        "debt.status_changed",
+        at=now,
+        actor=actor,
+        data={"before": debt.status.value, "after": "closed", "cause": cause, **(data or {})},
+    )
+    await _emit_status(session, debt, DebtStatus.CLOSED, cause, now)
+    debt.updated_at = now
+    await session.flush()
+    return True

@@ -1,0 +1,59 @@
+"""Queries on contacts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.compliance.models import ComplianceDecision, Hold
+from app.contacts.models import Contact
+from app.debtors.models import Debtor
+
+
+async def lock_debtor(session: AsyncSession, debtor_id: uuid.UUID) -> None:
+    """Serialise every contact of one debtor (SQLite writers are serialised already)."""
+    await session.execute(select(Debtor.id).where(Debtor.id == debtor_id).with_for_update())
+
+
+async def get(
+    session: AsyncSession,
+    contact_id: uuid.UUID,
+    scope: frozenset[uuid.UUID] | None,
+    *,
+    for_update: bool = False,
+) -> Contact | None:
+    stmt = select(Contact).where(Contact.id == contact_id)
+    if scope is not None:
+        stmt = stmt.where(Contact.lender_id.in_(scope))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def decisions_by_id(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, ComplianceDecision]:
+    if not ids:
+        return {}
+    stmt = select(ComplianceDecision).where(ComplianceDecision.id.in_(ids))
+    return {d.id: d for d in (await session.scalars(stmt)).all()}
+
+
+def for_debt(debt_id: uuid.UUID) -> Select[Contact]:
+    return select(Contact).where(Contact.debt_id == debt_id)
+
+
+async def opt_out_holds(session: AsyncSession, debtor_id: uuid.UUID, channel: str) -> list[Hold]:
+    stmt = (
+        select(Hold)
+        .where(
+            Hold.debtor_id == debtor_id,
+            Hold.type == "channel_opt_out",
+            Hold.channel == channel,
+            Hold.released_at.is_(None),
+        )
+        .with_for_update()
+    )
+    return list((await session.scalars(stmt)).all())

@@ -1,0 +1,313 @@
+"""Contacts: the only door for outreach."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from tests.compliance_helpers import import_calls, setup_debt
+from tests.conftest import ADMIN, scalar
+from tests.debts_helpers import debt_item
+from tests.helpers import assert_problem
+
+NOON = "2026-04-07T16:00:00Z"  # 12:00 in New York (EDT)
+
+
+def at(headers: dict[str, str], instant: str = NOON) -> dict[str, str]:
+    return {**headers, "X-Arrears-Now": instant}
+
+
+@pytest.fixture
+async def ny(client: httpx.AsyncClient) -> dict[str, object]:
+    return await setup_debt(client)
+
+
+async def test_allowed_contact_is_201_with_its_decision(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict
+) -> None:
+    body = {"channel": "phone", "contact_point_id": ny["phone_id"]}
+    response = await client.post(
+        f"/v1/debts/{ny['debt_id']}/contacts", json=body, headers=at(ny["agent_h"])
+    )
+    assert response.status_code == 201, response.text
+    contact = response.json()
+    assert (
+        contact["outcome"] == "reserved"
+        and contact["source"] == "live"
+        and contact["direction"] == "outbound"
+    )
+    assert contact["to"] == "+12125550142" and contact["agent_id"] == ny["agent"]["id"]
+    assert contact["decision"]["decision"] == "allow" and contact["decision"]["reasons"] == []
+    assert contact["occurred_at"] == NOON
+    assert response.headers["location"] == f"/v1/contacts/{contact['id']}"
+    decision = await client.get(
+        f"/v1/compliance/decisions/{contact['decision']['id']}", headers=ny["lender_h"]
+    )
+    assert decision.status_code == 200
+    assert decision.json()["contact_id"] == contact["id"] and decision.json()["candidate_zones"]
+    listed = (
+        await client.get(f"/v1/debts/{ny['debt_id']}/contacts", headers=ny["lender_h"])
+    ).json()
+    assert [c["id"] for c in listed["items"]] == [contact["id"]]
+    assert await scalar(app, "SELECT count(*) FROM compliance_decisions") == 1
+
+
+async def test_blocked_contact_is_409_and_its_decision_is_kept(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict
+) -> None:
+    late = "2026-04-08T01:30:00Z"  # 21:30 in New York
+    response = await client.post(
+        f"/v1/debts/{ny['debt_id']}/contacts",
+        json={"channel": "phone"},
+        headers=at(ny["agent_h"], late),
+    )
+    problem = assert_problem(response, 409, "compliance-blocked")
+    assert [r["code"] for r in problem["reasons"]] == ["OUTSIDE_TIME_WINDOW"]
+    assert problem["reasons"][0]["clears_at"] == "2026-04-08T12:00:00Z"
+    assert problem["next_allowed_at"] == "2026-04-08T12:00:00Z"
+    stored = await client.get(
+        f"/v1/compliance/decisions/{problem['decision_id']}", headers=ny["agent_h"]
+    )
+    assert (
+        stored.status_code == 200
+        and stored.json()["decision"] == "block"
+        and stored.json()["contact_id"] is None
+    )
+    assert await scalar(app, "SELECT count(*) FROM contacts") == 0
+    blocked = (
+        await client.get("/v1/compliance/decisions", params={"decision": "block"}, headers=ADMIN)
+    ).json()
+    assert [d["id"] for d in blocked["items"]] == [problem["decision_id"]]
+
+
+async def test_inbound_contacts_are_recorded_without_evaluation(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict
+) -> None:
+    late = "2026-04-08T02:30:00Z"
+    body = {"channel": "phone", "direction": "inbound", "to": "+12125550142"}
+    response = await client.post(
+        f"/v1/debts/{ny['debt_id']}/contacts", json=body, headers=at(ny["agent_h"], late)
+    )
+    assert response.status_code == 201
+    assert response.json()["source"] == "inbound" and response.json()["decision"] is None
+    assert response.json()["outcome"] == "conversation"
+    assert await scalar(app, "SELECT count(*) FROM compliance_decisions") == 0
+
+
+async def test_also_debt_ids_must_be_the_same_debtors(client: httpx.AsyncClient, ny: dict) -> None:
+    second = await client.post(
+        "/v1/debts", json=debt_item("D-2", debtor_ref="debtor-D-1"), headers=ny["lender_h"]
+    )
+    stranger = await client.post("/v1/debts", json=debt_item("D-3"), headers=ny["lender_h"])
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    bad = await client.post(
+        url,
+        json={"channel": "phone", "also_debt_ids": [stranger.json()["id"]]},
+        headers=at(ny["agent_h"]),
+    )
+    assert assert_problem(bad, 422)["errors"][0]["pointer"] == "#/also_debt_ids/0"
+    ok = await client.post(
+        url,
+        json={"channel": "phone", "also_debt_ids": [second.json()["id"]]},
+        headers=at(ny["agent_h"]),
+    )
+    assert ok.status_code == 201 and ok.json()["also_debt_ids"] == [second.json()["id"]]
+    # The call counts against the other debt too: its 7-day count is now 1.
+    decision = await client.post(
+        "/v1/compliance/evaluate",
+        json={"debt_id": second.json()["id"], "channel": "phone"},
+        headers=at(ny["agent_h"]),
+    )
+    counters = decision.json()["counters"]
+    assert any(c.get("count") == 1 for c in counters.values()), counters
+
+
+async def test_idempotent_retry_returns_the_same_contact(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict
+) -> None:
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    headers = {**at(ny["agent_h"]), "Idempotency-Key": "call-1"}
+    first = await client.post(url, json={"channel": "phone"}, headers=headers)
+    second = await client.post(url, json={"channel": "phone"}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.headers["idempotent-replayed"] == "true" and second.json() == first.json()
+    assert await scalar(app, "SELECT count(*) FROM contacts") == 1
+    assert await scalar(app, "SELECT count(*) FROM compliance_decisions") == 1
+
+
+async def test_outcome_effects(client: httpx.AsyncClient, ny: dict) -> None:
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    h = at(ny["agent_h"])
+
+    async def attempt(**body: object) -> dict:
+        r = await client.post(url, json={"channel": "phone", **body}, headers=h)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    # wrong_number invalidates the contact point, and it then blocks.
+    c = await attempt(contact_point_id=ny["phone_id"])
+    r = await client.patch(f"/v1/contacts/{c['id']}", json={"outcome": "wrong_number"}, headers=h)
+    assert r.status_code == 200 and r.json()["outcome"] == "wrong_number"
+    debtor = (await client.get(f"/v1/debtors/{ny['debtor_id']}", headers=h)).json()
+    assert {p["id"]: p["status"] for p in debtor["contact_points"]}[ny["phone_id"]] == "invalid"
+    assert_problem(
+        await client.patch(f"/v1/contacts/{c['id']}", json={"outcome": "busy"}, headers=h), 409
+    )
+    blocked = await client.post(
+        url, json={"channel": "phone", "contact_point_id": ny["phone_id"]}, headers=h
+    )
+    assert "DESTINATION_INVALID" in {x["code"] for x in assert_problem(blocked, 409)["reasons"]}
+
+    # cease_requested creates a cease hold on the debt: email is blocked from then on.
+    c = await attempt(to="+12125550188")
+    await client.patch(f"/v1/contacts/{c['id']}", json={"outcome": "cease_requested"}, headers=h)
+    holds = (await client.get(f"/v1/debtors/{ny['debtor_id']}/holds", headers=h)).json()["items"]
+    assert [(x["type"], x["debt_id"], x["source"]) for x in holds] == [
+        ("cease_communication", ny["debt_id"], "contact")
+    ]
+    cease = await client.post(url, json={"channel": "email"}, headers=h)
+    assert "CEASE_COMMUNICATION" in {x["code"] for x in assert_problem(cease, 409)["reasons"]}
+
+
+async def test_dispute_and_callback_outcomes(client: httpx.AsyncClient, ny: dict) -> None:
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    h = at(ny["agent_h"])
+    c = (await client.post(url, json={"channel": "phone"}, headers=h)).json()
+    r = await client.patch(
+        f"/v1/contacts/{c['id']}",
+        json={"outcome": "callback_requested", "callback_at": "2026-04-09T15:00:00Z"},
+        headers=h,
+    )
+    assert r.status_code == 200
+    consents = (await client.get(f"/v1/debtors/{ny['debtor_id']}/consents", headers=h)).json()[
+        "items"
+    ]
+    assert [(x["type"], x["channel"], x["source"]) for x in consents] == [
+        ("direct_prior_consent", "phone", "contact")
+    ]
+    events = (await client.get(f"/v1/debts/{ny['debt_id']}/events", headers=h)).json()["items"]
+    callback = [e for e in events if e["type"] == "contact.callback_requested"]
+    assert callback and callback[0]["data"]["callback_at"] == "2026-04-09T15:00:00+00:00"
+    c = (await client.post(url, json={"channel": "phone"}, headers=h)).json()
+    await client.patch(f"/v1/contacts/{c['id']}", json={"outcome": "dispute_raised"}, headers=h)
+    assert (await client.get(f"/v1/debts/{ny['debt_id']}", headers=h)).json()[
+        "status"
+    ] == "disputed"
+    evaluated = await client.post(
+        "/v1/compliance/evaluate", json={"debt_id": ny["debt_id"], "channel": "phone"}, headers=h
+    )
+    assert "DISPUTE_VERIFICATION_PENDING" in {x["code"] for x in evaluated.json()["reasons"]}
+
+
+async def test_busy_releases_the_slot_and_conversation_starts_the_cooldown(
+    client: httpx.AsyncClient, ny: dict
+) -> None:
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    await import_calls(
+        client, ny["lender_h"], ny["debt_id"], [f"2026-04-0{d}T15:00:00Z" for d in range(1, 7)]
+    )
+    h = at(ny["agent_h"])
+    seventh = (await client.post(url, json={"channel": "phone"}, headers=h)).json()
+    assert_problem(await client.post(url, json={"channel": "phone"}, headers=h), 409)
+    await client.patch(f"/v1/contacts/{seventh['id']}", json={"outcome": "busy"}, headers=h)
+    again = await client.post(url, json={"channel": "phone"}, headers=h)
+    assert again.status_code == 201
+    await client.patch(
+        f"/v1/contacts/{again.json()['id']}", json={"outcome": "conversation"}, headers=h
+    )
+    nextday = await client.post(
+        url, json={"channel": "phone"}, headers=at(ny["agent_h"], "2026-04-09T16:00:00Z")
+    )
+    assert "REGF_CONVERSATION_COOLDOWN" in {
+        x["code"] for x in assert_problem(nextday, 409)["reasons"]
+    }
+
+
+async def test_lenders_read_but_do_not_record_contacts(client: httpx.AsyncClient, ny: dict) -> None:
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    assert_problem(
+        await client.post(url, json={"channel": "phone"}, headers=at(ny["lender_h"])), 403
+    )
+    other = await setup_debt(client, code="globex")
+    assert_problem(
+        await client.post(url, json={"channel": "phone"}, headers=at(other["agent_h"])), 404
+    )
+    c = (await client.post(url, json={"channel": "phone"}, headers=at(ny["agent_h"]))).json()
+    assert_problem(await client.get(f"/v1/contacts/{c['id']}", headers=other["lender_h"]), 404)
+    assert_problem(
+        await client.patch(
+            f"/v1/contacts/{c['id']}", json={"outcome": "busy"}, headers=other["agent_h"]
+        ),
+        404,
+    )
+    assert (await client.get(f"/v1/contacts/{c['id']}", headers=ny["lender_h"])).json()[
+        "outcome"
+    ] == "reserved"
+
+
+async def test_the_database_refuses_an_unlicensed_live_contact(app: FastAPI, ny: dict) -> None:
+    row = {
+        "id": uuid.uuid4().hex,
+        "lender": uuid.UUID(ny["lender"]["id"]).hex,
+        "debt": uuid.UUID(ny["debt_id"]).hex,
+        "debtor": uuid.UUID(ny["debtor_id"]).hex,
+    }
+    columns = (
+        "id, lender_id, debt_id, debtor_id, channel, direction, source, outcome, purpose, also_debt_ids, "
+        "occurred_at, created_at, updated_at"
+    )
+    is_pg = app.state.engine.dialect.name == "postgresql"
+    ids = (
+        "CAST(:id AS uuid), CAST(:lender AS uuid), CAST(:debt AS uuid), CAST(:debtor AS uuid)"
+        if is_pg
+        else ":id, :lender, :debt, :debtor"
+    )
+    values = f"{ids}, 'phone', 'outbound', 'live', 'reserved', 'collection', '[]', '2026-04-07 16:00:00', '2026-04-07 16:00:00', '2026-04-07 16:00:00'"
+    with pytest.raises(IntegrityError):
+        async with app.state.engine.begin() as conn:
+            await conn.execute(text(f"INSERT INTO contacts ({columns}) VALUES ({values})"), row)
+    # With a decision id that does not allow this debt and channel: refused too.
+    with pytest.raises(IntegrityError):
+        async with app.state.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    f"INSERT INTO contacts ({columns}, decision_id, decision_verdict) VALUES ({values}, "
+                    + ("CAST(:id AS uuid)" if is_pg else ":id")
+                    + ", 'allow')"
+                ),
+                row,
+            )
+    # An imported row needs no decision.
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            text(
+                f"INSERT INTO contacts ({columns}) VALUES ({values.replace(chr(39) + 'live' + chr(39), chr(39) + 'import' + chr(39))})"
+            ),
+            row,
+        )
+    assert await scalar(app, "SELECT count(*) FROM contacts") == 1
+
+
+async def test_fifty_concurrent_attempts_with_one_slot_left_allow_exactly_one(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict
+) -> None:
+    await import_calls(
+        client, ny["lender_h"], ny["debt_id"], [f"2026-04-0{d}T15:00:00Z" for d in range(1, 7)]
+    )
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    responses = await asyncio.gather(
+        *(client.post(url, json={"channel": "phone"}, headers=at(ny["agent_h"])) for _ in range(50))
+    )
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) == 1 and statuses.count(409) == 49, statuses
+    for r in responses:
+        if r.status_code == 409:
+            assert [x["code"] for x in r.json()["reasons"]] == ["REGF_7_CALLS_IN_7_DAYS"]
+    assert await scalar(app, "SELECT count(*) FROM compliance_decisions") == 50
+    assert await scalar(app, "SELECT count(*) FROM contacts WHERE source = 'live'") == 1
