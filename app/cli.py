@@ -114,7 +114,7 @@ async def _worker(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await run_forever(create_sessionmaker(engine), settings.sweep_interval_s, stop)
+        await run_forever(create_sessionmaker(engine), settings.sweep_interval_s, stop, settings)
     finally:
         await engine.dispose()
 

@@ -7,13 +7,15 @@ database, never in-process state), because every replica runs them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import utcnow
+from app.core.config import Settings, get_settings
 from app.core.deps import session_scope
 from app.core.logging import get_logger
 
@@ -29,6 +31,22 @@ class Sweep:
 
 
 SWEEPS: list[Sweep] = []
+
+LoopFn = Callable[
+    [async_sessionmaker[AsyncSession], Settings, asyncio.Event], Coroutine[Any, Any, None]
+]
+# Long-running duties (outbox delivery) that poll on their own schedule until `stop` is set.
+LOOPS: dict[str, LoopFn] = {}
+
+
+def register_loop(name: str) -> Callable[[LoopFn], LoopFn]:
+    """Add a duty that runs beside the sweeps in `arrears worker` and `arrears serve`."""
+
+    def decorator(fn: LoopFn) -> LoopFn:
+        LOOPS.setdefault(name, fn)
+        return fn
+
+    return decorator
 
 
 def register_sweep(name: str) -> Callable[[SweepFn], SweepFn]:
@@ -58,14 +76,25 @@ async def run_sweeps(
 
 
 async def run_forever(
-    sessionmaker: async_sessionmaker[AsyncSession], interval_s: float, stop: asyncio.Event
+    sessionmaker: async_sessionmaker[AsyncSession],
+    interval_s: float,
+    stop: asyncio.Event,
+    settings: Settings | None = None,
 ) -> None:
-    """The in-process scheduler of `arrears serve` and `arrears worker`."""
-    while not stop.is_set():
-        results = await run_sweeps(sessionmaker)
-        if any(results.values()):
-            log.info("sweep", results=results)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval_s)
-        except TimeoutError:
-            pass
+    """The in-process scheduler of `arrears serve` and `arrears worker`: sweeps and loops."""
+    loops = [
+        asyncio.create_task(fn(sessionmaker, settings or get_settings(), stop), name=name)
+        for name, fn in LOOPS.items()
+    ]
+    try:
+        while not stop.is_set():
+            results = await run_sweeps(sessionmaker)
+            if any(results.values()):
+                log.info("sweep", results=results)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            except TimeoutError:
+                pass
+    finally:
+        stop.set()
+        await asyncio.gather(*loops, return_exceptions=True)

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
     idempotency_ttl_hours: int = Field(default=24, ge=24)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    webhook_backoff_base_s: float = Field(default=10.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
+    webhook_poll_interval_s: float = Field(default=1.0, gt=0)
+    webhook_batch_size: int = Field(default=50, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:

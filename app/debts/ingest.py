@@ -36,6 +36,7 @@ from app.debts.models import Debt, DebtStatus
 from app.debts.schemas import BatchItemResult, DebtIn, ItemError
 from app.debts.status import after_balance_change
 from app.lenders.models import Lender
+from app.webhooks import outbox
 
 _LENDER_FIELDS = (
     "product",
@@ -207,7 +208,8 @@ def _created_event(ctx: IngestContext, debt_id: uuid.UUID, row: dict[str, Any]) 
 
 def _apply_update(
     session: AsyncSession, ctx: IngestContext, debt: Debt, item: _Item, debtor_id: uuid.UUID
-) -> None:
+) -> tuple[str, dict[str, Any]] | None:
+    """Apply a changed item; the outbound status event when the status moved."""
     before = {name: getattr(debt, name) for name in (*_LENDER_FIELDS, "debtor_id")}
     after = {name: getattr(item.debt, name) for name in _LENDER_FIELDS}
     after["debtor_id"] = debtor_id
@@ -228,7 +230,10 @@ def _apply_update(
             actor=events.SYSTEM,
             data={"before": debt.status.value, "after": target.value, "cause": "balance"},
         )
+        change = outbox.status_changed(debt, debt.status.value, target.value, "balance")
         debt.status = target
+        return outbox.EventType.DEBT_STATUS_CHANGED, change
+    return None
 
 
 async def _write(
@@ -293,8 +298,17 @@ async def _write(
             errors=[],
         )
     await repository.add_events(session, created_events)
+    outbound = [
+        (
+            outbox.EventType.DEBT_CREATED.value,
+            outbox.debt_created({**rows[i.debt.external_ref], "id": inserted[i.debt.external_ref]}),
+        )
+        for i in fresh
+    ]
     for item, debt in changed:
-        _apply_update(session, ctx, debt, item, debtor_ids[item.debt.debtor.external_ref])
+        moved = _apply_update(session, ctx, debt, item, debtor_ids[item.debt.debtor.external_ref])
+        if moved is not None:
+            outbound.append(moved)
         results[item.index] = BatchItemResult(
             index=item.index,
             external_ref=debt.external_ref,
@@ -302,6 +316,7 @@ async def _write(
             id=debt.id,
             errors=[],
         )
+    await outbox.emit_many(session, lender_id=ctx.lender.id, events=outbound, at=ctx.now)
     await session.flush()
 
 

@@ -23,6 +23,7 @@ from app.debts.status import after_balance_change
 from app.payments import repository
 from app.payments.models import Payment
 from app.payments.schemas import PaymentCreate
+from app.webhooks import outbox
 
 PaymentListener = Callable[[AsyncSession, Debt, Payment, datetime, str], Awaitable[None]]
 # Other domains (repayment plans, outbound events) react to a recorded payment in the same transaction.
@@ -100,6 +101,7 @@ async def record_payment(
     )
     for listener in PAYMENT_LISTENERS:
         await listener(session, debt, payment, now, actor)
+    outbound = [(outbox.EventType.PAYMENT_RECEIVED.value, _received(debt, payment))]
     target = after_balance_change(debt.status, debt.balance_minor + debt.fees_minor)
     if target is not None:
         events.record(
@@ -110,9 +112,27 @@ async def record_payment(
             actor=events.SYSTEM,
             data={"before": debt.status.value, "after": target.value, "cause": "payment"},
         )
+        change = outbox.status_changed(debt, debt.status.value, target.value, "payment")
+        outbound.append((outbox.EventType.DEBT_STATUS_CHANGED.value, change))
         debt.status = target
+    await outbox.emit_many(session, lender_id=debt.lender_id, events=outbound, at=now)
     await session.flush()
     return payment, True
+
+
+def _received(debt: Debt, payment: Payment) -> dict[str, object]:
+    return {
+        "debt_id": str(debt.id),
+        "debt_external_ref": debt.external_ref,
+        "payment_id": str(payment.id),
+        "external_ref": payment.external_ref,
+        "amount_minor": payment.amount_minor,
+        "currency": payment.currency,
+        "paid_at": payment.paid_at.isoformat(),
+        "balance_minor": debt.balance_minor,
+        "fees_minor": debt.fees_minor,
+        "credit_minor": debt.credit_minor,
+    }
 
 
 async def post_payment(

@@ -1,0 +1,133 @@
+"""The transactional outbox of outbound events (PRODUCT.md §4 "Outbound events").
+
+`emit` is called by the domain that changed something, inside its own transaction. Fan-out happens
+here, at emit time: one delivery row per endpoint of the lender subscribed to the event type, so a
+rolled-back change leaves no event, a committed one always has its deliveries, and a lender without
+subscribed endpoints costs one indexed read per transaction (cached in `session.info`) and no
+writes. An endpoint created later does not receive events emitted before it existed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utcnow
+from app.core.types import new_id
+from app.webhooks import repository
+from app.webhooks.models import DeliveryStatus
+
+
+class EventType(StrEnum):
+    DEBT_CREATED = "debt.created"
+    DEBT_STATUS_CHANGED = "debt.status_changed"
+    PAYMENT_RECEIVED = "payment.received"
+    PLAN_CREATED = "plan.created"
+    PLAN_BROKEN = "plan.broken"
+    PLAN_COMPLETED = "plan.completed"
+    ESCALATION_CREATED = "escalation.created"
+    CONTACT_RECORDED = "contact.recorded"
+    HOLD_CREATED = "hold.created"
+
+
+_CACHE_KEY = "arrears.webhook_subscriptions"
+
+
+async def _subscriptions(
+    session: AsyncSession, lender_id: uuid.UUID
+) -> list[tuple[uuid.UUID, frozenset[str]]]:
+    cache: dict[uuid.UUID, list[tuple[uuid.UUID, frozenset[str]]]] = session.info.setdefault(
+        _CACHE_KEY, {}
+    )
+    if lender_id not in cache:
+        cache[lender_id] = await repository.live_subscriptions(session, lender_id)
+    return cache[lender_id]
+
+
+def forget_subscriptions(session: AsyncSession, lender_id: uuid.UUID) -> None:
+    """Drop the transaction's cached subscriptions after an endpoint changed."""
+    session.info.get(_CACHE_KEY, {}).pop(lender_id, None)
+
+
+async def emit(
+    session: AsyncSession,
+    *,
+    lender_id: uuid.UUID,
+    event_type: str,
+    payload: dict[str, Any],
+    at: datetime,
+) -> int:
+    """Queue one event for the lender's subscribed endpoints; returns how many deliveries."""
+    return await emit_many(session, lender_id=lender_id, events=[(event_type, payload)], at=at)
+
+
+async def emit_many(
+    session: AsyncSession,
+    *,
+    lender_id: uuid.UUID,
+    events: Sequence[tuple[str, dict[str, Any]]],
+    at: datetime,
+) -> int:
+    """Queue several events of one lender with one read and one multi-row insert."""
+    if not events:
+        return 0
+    subscriptions = await _subscriptions(session, lender_id)
+    if not subscriptions:
+        return 0
+    rows = []
+    due = utcnow()
+    for event_type, payload in events:
+        EventType(event_type)  # a programming error, not input: fail loudly
+        event_id = new_id()
+        for endpoint_id, types in subscriptions:
+            if event_type in types:
+                rows.append(
+                    {
+                        "id": new_id(),
+                        "lender_id": lender_id,
+                        "endpoint_id": endpoint_id,
+                        "event_id": event_id,
+                        "event_type": event_type,
+                        "payload": payload,
+                        "status": DeliveryStatus.PENDING,
+                        "attempts": 0,
+                        # Delivery runs on the real clock, whatever the request's test clock says.
+                        "next_attempt_at": due,
+                        "history": [],
+                        "created_at": at,
+                    }
+                )
+    await repository.add_deliveries(session, rows)
+    return len(rows)
+
+
+def debt_created(debt: Any) -> dict[str, Any]:
+    """The `debt.created` payload from a Debt or a new-debt row (a mapping)."""
+    get = debt.get if isinstance(debt, dict) else lambda name: getattr(debt, name)
+    return {
+        "debt_id": str(get("id")),
+        "external_ref": get("external_ref"),
+        "debtor_id": str(get("debtor_id")),
+        "product": str(get("product")),
+        "currency": get("currency"),
+        "principal_minor": get("principal_minor"),
+        "balance_minor": get("balance_minor"),
+        "fees_minor": get("fees_minor"),
+        "due_date": str(get("due_date")),
+        "status": str(get("status")),
+    }
+
+
+def status_changed(debt: Any, before: str, after: str, cause: str) -> dict[str, Any]:
+    return {
+        "debt_id": str(debt.id),
+        "external_ref": debt.external_ref,
+        "before": before,
+        "after": after,
+        "cause": cause,
+    }
