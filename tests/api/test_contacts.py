@@ -311,3 +311,34 @@ async def test_fifty_concurrent_attempts_with_one_slot_left_allow_exactly_one(
             assert [x["code"] for x in r.json()["reasons"]] == ["REGF_7_CALLS_IN_7_DAYS"]
     assert await scalar(app, "SELECT count(*) FROM compliance_decisions") == 50
     assert await scalar(app, "SELECT count(*) FROM contacts WHERE source = 'live'") == 1
+
+
+async def test_promise_to_pay_creates_a_promise_plan(client: httpx.AsyncClient, ny: dict) -> None:
+    url = f"/v1/debts/{ny['debt_id']}/contacts"
+    h = at(ny["agent_h"])
+    c = (await client.post(url, json={"channel": "phone"}, headers=h)).json()
+    missing = await client.patch(
+        f"/v1/contacts/{c['id']}", json={"outcome": "promise_to_pay"}, headers=h
+    )
+    assert_problem(missing, 422)
+    report = {
+        "outcome": "promise_to_pay",
+        "promise": {"amount_minor": 50_000, "due_date": "2026-04-20"},
+    }
+    r = await client.patch(f"/v1/contacts/{c['id']}", json=report, headers=h)
+    assert r.status_code == 200, r.text
+    plans = (
+        await client.get(f"/v1/debts/{ny['debt_id']}/plans", headers=at(ny["lender_h"]))
+    ).json()["items"]
+    assert [(p["kind"], p["status"], p["total_minor"]) for p in plans] == [
+        ("promise", "active", 50_000)
+    ]
+    assert plans[0]["installments"][0]["due_date"] == "2026-04-20"
+    assert (await client.get(f"/v1/debts/{ny['debt_id']}", headers=h)).json()[
+        "status"
+    ] == "promised"
+    # A second promise while one is active is a conflict, and the outcome stays unreported.
+    c2 = (await client.post(url, json={"channel": "email"}, headers=h)).json()
+    again = await client.patch(f"/v1/contacts/{c2['id']}", json=report, headers=h)
+    assert_problem(again, 409)
+    assert (await client.get(f"/v1/contacts/{c2['id']}", headers=h)).json()["outcome"] == "reserved"
