@@ -13,10 +13,17 @@ from app.core.currency import check_currency
 from app.core.schemas import Name, RequestModel, ResponseModel
 from app.debtors.schemas import DebtorIn, DebtorSummary
 from app.debts.models import DebtStatus, Product
+from app.rules import KNOWN_PROFILE_CODES
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(check_currency)]
 Minor = Annotated[int, Field(ge=0, le=10**15)]
-ProfileCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")]
+def _known_profile(code: str) -> str:
+    if code not in KNOWN_PROFILE_CODES:
+        raise ValueError("unknown compliance profile")
+    return code
+
+
+ProfileCode = Annotated[str, StringConstraints(max_length=40), AfterValidator(_known_profile)]
 MAX_META_BYTES = 8 * 1024
 MAX_BATCH = 1000
 

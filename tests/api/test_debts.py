@@ -118,6 +118,7 @@ async def test_embedded_debtor_is_merged_and_contact_points_deduplicated(
         ({"external_ref": "r" * 201}, "#/external_ref"),
         ({"surprise": 1}, "#/surprise"),
         ({"due_date": "2026-02-30"}, "#/due_date"),
+        ({"compliance_profiles": ["NOPE"]}, "#/compliance_profiles/0"),
     ],
 )
 async def test_invalid_debt_fields_are_422_with_pointer(
