@@ -97,6 +97,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f" {b['rps']:>14.0f} {b['p50_ms']:>7.2f} {b['p99_ms']:>7.2f}"
             f" {_num(r.get('ratio'), '.2f'):>6} {_target(target):>7}"
         )
+        if r.get("after_check"):
+            notes.append(f"note: {r['name']} after the load: {r['after_check']}")
         for side, figures in (("arrears", a), ("baseline", b)):
             if figures.get("errors"):
                 notes.append(

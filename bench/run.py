@@ -14,6 +14,7 @@ import json
 import signal
 import statistics
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     p.add_argument("--warmup", type=float, help="warm-up seconds per side (3; quick 1)")
     p.add_argument("--rounds", type=int, help="measured rounds per side, alternating (3; quick 1)")
     p.add_argument("--pool-debts", type=int, help="debts seeded per side (2000; quick 1000)")
-    p.add_argument("--ingest-debts", type=int, help="debts ingested (100000; quick 10000)")
+    p.add_argument("--ingest-debts", type=int, help="debts ingested (100000; quick 5000)")
     p.add_argument("--ingest-concurrency", type=int, default=4, help="batches in flight")
     p.add_argument(
-        "--ingest-max-seconds", type=float, help="per side; no batch starts later (600; quick 60)"
+        "--ingest-max-seconds", type=float, help="per side; no batch starts later (600; quick 30)"
     )
     p.add_argument(
         "--arrears-env", action="append", default=[], metavar="KEY=VALUE", help="extra env"
@@ -78,9 +79,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         pool_debts=args.pool_debts or (1000 if q else 2000),
         ingest_debts=args.ingest_debts
         if args.ingest_debts is not None
-        else (10_000 if q else 100_000),
+        else (5_000 if q else 100_000),
         ingest_concurrency=args.ingest_concurrency,
-        ingest_max_seconds=args.ingest_max_seconds or (60.0 if q else 600.0),
+        ingest_max_seconds=args.ingest_max_seconds or (30.0 if q else 600.0),
     )
     unknown = [n for n in args.scenario if n not in names]
     if unknown:
@@ -94,8 +95,10 @@ def write_requests(name: str, side: str, requests: list[Req]) -> Path:
     return path
 
 
-async def smoke(url: str, request: Req, bearer: str | None) -> str | None:
-    """None when one request of the scenario answers 2xx, else what went wrong."""
+async def smoke(
+    url: str, request: Req, bearer: str | None, check: Callable[[Any], str | None] | None = None
+) -> str | None:
+    """None when one request of the scenario answers 2xx (and passes `check`), else the problem."""
     method, target, body = request
     body = body.replace("{{seq}}", "smoke")
     headers = {"Content-Type": "application/json"} if body else {}
@@ -103,9 +106,11 @@ async def smoke(url: str, request: Req, bearer: str | None) -> str | None:
         headers["Authorization"] = f"Bearer {bearer}"
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         response = await client.request(method, target, content=body or None, headers=headers)
-    if 200 <= response.status_code < 300:
-        return None
-    return f"{method} {target} -> {response.status_code}: {response.text[:300]}"
+    if not 200 <= response.status_code < 300:
+        return f"{method} {target} -> {response.status_code}: {response.text[:300]}"
+    if check is not None and (problem := check(response.json())):
+        return f"{method} {target} -> {response.status_code} but {problem}"
+    return None
 
 
 def summarise(runs: list[WrkResult]) -> dict[str, Any]:
@@ -143,7 +148,7 @@ async def arrears_side(scenario: Scenario, url: str, ctx: seed.SeedContext) -> S
         return f"seeding failed: {exc}"
     requests = scenario.arrears_requests(ctx)
     path = write_requests(scenario.name, "arrears", requests)
-    if problem := await smoke(url, requests[0], bearer):
+    if problem := await smoke(url, requests[0], bearer, scenario.check):
         return f"arrears smoke request: {problem}"
     return ("arrears", url, path, bearer)
 
@@ -186,6 +191,13 @@ async def run_scenario(
         return result | {"status": "error", "reason": str(exc)[:500]}
     for name, side_runs in runs.items():
         result[name] = summarise(side_runs)
+    if sides[0][0] == "arrears":
+        # The path must still be the intended one after the load (e.g. no cap reached meanwhile).
+        _, url, path, bearer = sides[0]
+        last = path.read_text().splitlines()[-1].split("\t", 2)
+        request = (last[0], last[1], last[2] if len(last) > 2 else "")
+        if problem := await smoke(url, request, bearer, scenario.check):
+            result["after_check"] = problem
     if "arrears" in result and result["baseline"]["rps"]:
         result["ratio"] = result["arrears"]["rps"] / result["baseline"]["rps"]
     return result | {"status": "ok"}

@@ -39,6 +39,8 @@ class Scenario:
     seed: Callable[[SeedContext], Awaitable[Any]] | None = None
     target: float | None = None  # minimum Arrears/baseline throughput ratio, from the issues
     issue: int | None = None
+    # Checks one Arrears 2xx response body before and after the load: None, or what is wrong.
+    check: Callable[[Any], str | None] | None = None
 
     def available(self, openapi_paths: Mapping[str, Mapping[str, Any]]) -> bool:
         wanted = _template(self.arrears_path)
@@ -54,6 +56,12 @@ def _new_debt_body() -> str:
     item["external_ref"] = "post-D-{{seq}}"
     item["debtor"]["external_ref"] = "post-P-{{seq}}"
     return json.dumps(item)
+
+
+def _allowed(decision: Any) -> str | None:
+    if isinstance(decision, dict) and decision.get("decision") == "allow":
+        return None
+    return f"the decision is not an allow: {json.dumps(decision)[:300]}"
 
 
 def _pool(ctx: SeedContext) -> list[dict[str, Any]]:
@@ -137,6 +145,7 @@ SCENARIOS: list[Scenario] = [
         baseline_requests=lambda n: [("POST", "/check-insert", CHECK_INSERT_BODY)],
         target=0.3,
         issue=7,
+        check=lambda body: _allowed(body.get("decision")),
     ),
     Scenario(
         name="evaluate",
@@ -152,6 +161,7 @@ SCENARIOS: list[Scenario] = [
         baseline_requests=lambda n: [("POST", "/check-insert", CHECK_INSERT_BODY)],
         target=0.4,
         issue=5,
+        check=_allowed,
     ),
 ]
 

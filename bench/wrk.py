@@ -21,7 +21,7 @@ class Load:
     threads: int
     connections: int
     duration_s: float
-    timeout_s: float = 5.0
+    timeout_s: float = 10.0  # a slower response counts as a socket error (timeout)
 
 
 @dataclass(frozen=True)
