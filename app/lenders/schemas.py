@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.schemas import Name, RequestModel, ResponseModel
+from app.escalations.settings import AssignmentSettings, EscalationRule, check_unique_names
 
 LenderCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")]
 ProfileCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")]
@@ -28,18 +29,28 @@ TimeZoneName = Annotated[
 ]
 
 
+def _unique_rule_names(rules: list[Any]) -> list[Any]:
+    check_unique_names(rules)
+    return rules
+
+
+EscalationRules = Annotated[
+    list[EscalationRule], Field(max_length=50), AfterValidator(_unique_rule_names)
+]
+
+
 class LenderSettings(RequestModel):
     timezone: TimeZoneName = "UTC"
     max_discount_pct: int = Field(default=30, ge=0, le=100)
-    escalation_rules: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
-    assignment: dict[str, Any] | None = None
+    escalation_rules: EscalationRules = Field(default_factory=list)
+    assignment: AssignmentSettings | None = None
 
 
 class LenderSettingsPatch(RequestModel):
     timezone: TimeZoneName | None = None
     max_discount_pct: int | None = Field(default=None, ge=0, le=100)
-    escalation_rules: list[dict[str, Any]] | None = Field(default=None, max_length=50)
-    assignment: dict[str, Any] | None = None
+    escalation_rules: EscalationRules | None = None
+    assignment: AssignmentSettings | None = None
 
 
 class LenderCreate(RequestModel):

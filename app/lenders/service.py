@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,8 +53,8 @@ async def create_lender(session: AsyncSession, command: LenderCreate) -> Lender:
             compliance_profiles=list(dict.fromkeys(command.compliance_profiles)),
             timezone=command.settings.timezone,
             max_discount_pct=command.settings.max_discount_pct,
-            escalation_rules=command.settings.escalation_rules,
-            assignment=command.settings.assignment,
+            escalation_rules=_stored(command.settings.escalation_rules),
+            assignment=_stored(command.settings.assignment),
         ),
     )
     try:
@@ -91,6 +93,15 @@ async def patch_lender(
             value = getattr(patch.settings, field)
             if value is None and field != "assignment":
                 continue
-            setattr(lender, field, value)
+            setattr(lender, field, _stored(value))
     await session.flush()
     return lender
+
+
+def _stored(value: Any) -> Any:
+    """Validated settings models as the JSON they are kept as."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_stored(item) for item in value]
+    return value
