@@ -89,7 +89,13 @@ async def unit_of_work(
     """A session committed when the block ends cleanly and rolled back otherwise."""
     async with sessionmaker() as session:
         if read_only:
-            await session.connection(execution_options={READ_ONLY: True})
+            # SQLite: a deferred BEGIN (readers never queue behind writers). PostgreSQL: autocommit,
+            # which saves the BEGIN and COMMIT round trips; under READ COMMITTED every statement
+            # sees its own snapshot either way. A read-only unit of work must not write.
+            options: dict[str, Any] = {READ_ONLY: True}
+            if session.get_bind().dialect.name == "postgresql":
+                options["isolation_level"] = "AUTOCOMMIT"
+            await session.connection(execution_options=options)
         try:
             yield session
         except BaseException:
