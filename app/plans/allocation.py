@@ -31,14 +31,15 @@ async def allocate_payment(
     if plan is None:
         return
     timezone, _ = await repository.lender_terms(session, debt.lender_id)
-    if breaking.apply_break(session, debt, plan, timezone, now=min(payment.paid_at, now)):
+    as_of = min(payment.paid_at, now)
+    if await breaking.apply_break(session, debt, plan, timezone, now=now, as_of=as_of):
         return
     _pay_installments(session, debt, plan, payment, now=now, actor=actor)
     lifecycle.refresh_breaks_on(plan)
     plan.updated_at = now
     all_paid = all(i.status is InstallmentStatus.PAID for i in plan.installments)
     if plan.status is PlanStatus.ACTIVE and (all_paid or debt.balance_minor + debt.fees_minor <= 0):
-        lifecycle.complete(session, debt, plan, now=now, actor=actor)
+        await lifecycle.complete(session, debt, plan, now=now, actor=actor)
     await session.flush()
 
 

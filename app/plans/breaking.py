@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.background import register_sweep
 from app.core.db import create_sessionmaker
 from app.core.deps import session_scope
+from app.debts import events
 from app.debts.dpd import local_today
 from app.debts.models import Debt
 from app.debts.status import TERMINAL
@@ -38,17 +39,30 @@ def is_due(plan: Plan, timezone: str, now: datetime) -> bool:
     return local_today(now, timezone) >= plan.breaks_on
 
 
-def apply_break(
-    session: AsyncSession, debt: Debt, plan: Plan, timezone: str, *, now: datetime
+async def apply_break(
+    session: AsyncSession,
+    debt: Debt,
+    plan: Plan,
+    timezone: str,
+    *,
+    now: datetime,
+    as_of: datetime | None = None,
 ) -> bool:
-    """Break the plan if it is due (debt row locked by the caller); True when it changed."""
-    if not is_due(plan, timezone, now):
+    """Break the plan if it was due as of `as_of` (default `now`); True when it changed.
+
+    The debt row is locked by the caller; the change is recorded at `now`.
+    """
+    as_of = as_of or now
+    if not is_due(plan, timezone, as_of):
         return False
     if debt.status in TERMINAL:
         # The debt was paid, settled, recalled or closed outside the plan: nothing left to break.
-        lifecycle.cancel(session, debt, plan, now=now, actor="system", reason="debt_closed")
+        await lifecycle.cancel(
+            session, debt, plan, now=now, actor=events.SYSTEM, reason="debt_closed"
+        )
     else:
-        lifecycle.break_plan(session, debt, plan, today=local_today(now, timezone), now=now)
+        today = local_today(as_of, timezone)
+        await lifecycle.break_plan(session, debt, plan, today=today, now=now)
     return True
 
 
@@ -62,7 +76,7 @@ async def sweep_broken_plans(session: AsyncSession, now: datetime) -> int:
     changed = 0
     for debt in await repository.lock_debts(session, due, skip_locked=True):
         plan = await repository.active_plan(session, debt.id)
-        if plan is not None and apply_break(session, debt, plan, zones[debt.id], now=now):
+        if plan is not None and await apply_break(session, debt, plan, zones[debt.id], now=now):
             changed += 1
     await session.flush()
     return changed
@@ -86,7 +100,7 @@ async def break_on_read(session: AsyncSession, plan: Plan, timezone: str, now: d
         debts = await repository.lock_debts(writer, [plan.debt_id], skip_locked=False)
         fresh = await repository.open_plan(writer, plan.debt_id)
         if debts and fresh is not None and fresh.id == plan.id:
-            apply_break(writer, debts[0], fresh, timezone, now=now)
+            await apply_break(writer, debts[0], fresh, timezone, now=now)
             await writer.flush()
         reread = await repository.get(writer, plan.id, None)
     return reread if reread is not None else plan

@@ -23,6 +23,7 @@ from app.debts.models import Debt, DebtStatus
 from app.debts.status import TRANSITIONS, check_transition
 from app.plans.models import InstallmentStatus, Plan, PlanKind, PlanStatus
 from app.plans.schedule import breaks_on
+from app.webhooks import outbox
 
 PLAN_STATUSES = frozenset({DebtStatus.IN_PLAN, DebtStatus.PROMISED})
 _RESTORABLE = frozenset({DebtStatus.ACTIVE, DebtStatus.ESCALATED, DebtStatus.LEGAL})
@@ -37,7 +38,7 @@ def restore_status_for(plan: Plan) -> DebtStatus:
     return prior if prior in _RESTORABLE else DebtStatus.ACTIVE
 
 
-def move_debt(
+async def move_debt(
     session: AsyncSession,
     debt: Debt,
     target: DebtStatus,
@@ -55,8 +56,20 @@ def move_debt(
         return
     data = {"before": debt.status.value, "after": target.value, "cause": "plan"}
     events.record(session, debt, "debt.status_changed", at=now, actor=actor, data=data)
+    change = outbox.status_changed(debt, debt.status.value, target.value, "plan")
     debt.status = target
     debt.updated_at = now
+    await publish(session, debt, outbox.EventType.DEBT_STATUS_CHANGED, change, now=now)
+
+
+async def publish(
+    session: AsyncSession, debt: Debt, event_type: str, data: dict[str, Any], *, now: datetime
+) -> None:
+    """Queue an outbound event (plan.created, plan.broken, plan.completed, debt.status_changed)."""
+    payload = {"debt_id": str(debt.id), "external_ref": debt.external_ref, **data}
+    await outbox.emit(
+        session, lender_id=debt.lender_id, event_type=event_type, payload=payload, at=now
+    )
 
 
 def refresh_breaks_on(plan: Plan) -> None:
@@ -65,7 +78,9 @@ def refresh_breaks_on(plan: Plan) -> None:
     plan.breaks_on = breaks_on(open_ones[0].due_date, plan.grace_days) if open_ones else None
 
 
-def complete(session: AsyncSession, debt: Debt, plan: Plan, *, now: datetime, actor: str) -> None:
+async def complete(
+    session: AsyncSession, debt: Debt, plan: Plan, *, now: datetime, actor: str
+) -> None:
     """All paid (or nothing owed any more): a settlement writes off the rest and settles the debt."""
     plan.status = PlanStatus.COMPLETED
     plan.completed_at = now
@@ -87,6 +102,7 @@ def complete(session: AsyncSession, debt: Debt, plan: Plan, *, now: datetime, ac
         data["written_off_minor"] = owed
         data.update(events.changes(before, {"balance_minor": 0, "fees_minor": 0}))
     events.record(session, debt, "plan.completed", at=now, actor=actor, data=data)
+    await publish(session, debt, outbox.EventType.PLAN_COMPLETED, data, now=now)
     if plan.written_off_minor > 0:
         # Settled wins over paid: the payments service only marks collectable debts paid.
         target = DebtStatus.SETTLED
@@ -96,10 +112,10 @@ def complete(session: AsyncSession, debt: Debt, plan: Plan, *, now: datetime, ac
         target = DebtStatus.PAID
     else:
         target = restore_status_for(plan)  # a promise for part of what is owed was kept
-    move_debt(session, debt, target, now=now, actor=events.SYSTEM, strict=False)
+    await move_debt(session, debt, target, now=now, actor=events.SYSTEM, strict=False)
 
 
-def break_plan(
+async def break_plan(
     session: AsyncSession, debt: Debt, plan: Plan, *, today: date, now: datetime
 ) -> None:
     """An installment stayed unpaid past its grace: the plan is broken and counted on the debt."""
@@ -134,12 +150,13 @@ def break_plan(
         "broken_plans": debt.broken_plans,
     }
     events.record(session, debt, "plan.broken", at=now, actor=events.SYSTEM, data=data)
+    await publish(session, debt, outbox.EventType.PLAN_BROKEN, data, now=now)
     if debt.status in PLAN_STATUSES:
         target = restore_status_for(plan)
-        move_debt(session, debt, target, now=now, actor=events.SYSTEM, strict=False)
+        await move_debt(session, debt, target, now=now, actor=events.SYSTEM, strict=False)
 
 
-def cancel(
+async def cancel(
     session: AsyncSession, debt: Debt, plan: Plan, *, now: datetime, actor: str, reason: str
 ) -> None:
     was_active = plan.status is PlanStatus.ACTIVE
@@ -151,4 +168,4 @@ def cancel(
     events.record(session, debt, "plan.cancelled", at=now, actor=actor, data=data)
     if was_active and debt.status in PLAN_STATUSES:
         target = restore_status_for(plan)
-        move_debt(session, debt, target, now=now, actor=actor, strict=False)
+        await move_debt(session, debt, target, now=now, actor=actor, strict=False)

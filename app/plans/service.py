@@ -36,6 +36,7 @@ from app.plans.models import (
 )
 from app.plans.schedule import Terms, TermsRequest, breaks_on, build_terms
 from app.plans.schemas import PlanCreate
+from app.webhooks import outbox
 
 
 class PlanNotFound(NotFound):
@@ -142,9 +143,11 @@ async def _create(
     repository.add(session, plan, installments)
     plan.installments = installments
     lifecycle.refresh_breaks_on(plan)
-    events.record(session, debt, "plan.created", at=now, actor=actor, data=_created_data(plan))
+    created = _created_data(plan)
+    events.record(session, debt, "plan.created", at=now, actor=actor, data=created)
+    await lifecycle.publish(session, debt, outbox.EventType.PLAN_CREATED, created, now=now)
     if plan.status is PlanStatus.ACTIVE:
-        lifecycle.move_debt(session, debt, target, now=now, actor=actor, strict=True)
+        await lifecycle.move_debt(session, debt, target, now=now, actor=actor, strict=True)
     await session.flush()
     return plan
 
@@ -254,7 +257,7 @@ async def approve_plan(
     plan.approved_by, plan.approved_at, plan.updated_at = actor, now, now
     data = {"plan_id": str(plan.id), "kind": plan.kind.value, "discount_pct": discount_pct(plan)}
     events.record(session, debt, "plan.approved", at=now, actor=actor, data=data)
-    lifecycle.move_debt(session, debt, target, now=now, actor=actor, strict=True)
+    await lifecycle.move_debt(session, debt, target, now=now, actor=actor, strict=True)
     await session.flush()
     return plan
 
@@ -272,6 +275,6 @@ async def cancel_plan(
         # written by the next read or sweep (this transaction rolls back with the 409).
         raise PlanNotOpen("The plan is broken: an installment is unpaid past its grace days.")
     actor = events.actor_of(principal)
-    lifecycle.cancel(session, debt, plan, now=now, actor=actor, reason="requested")
+    await lifecycle.cancel(session, debt, plan, now=now, actor=actor, reason="requested")
     await session.flush()
     return plan

@@ -298,3 +298,32 @@ async def test_create_promise_applies_the_plan_rules(
     state = await debt_state(client, debt["id"])
     assert state["status"] == "promised"
     assert await scalar(app, "SELECT count(*) FROM plans") == 1
+
+
+async def test_plan_events_go_to_the_lenders_outbox(
+    client: httpx.AsyncClient, app: FastAPI, desk: Desk
+) -> None:
+    endpoint = await client.post(
+        "/v1/webhook-endpoints",
+        json={
+            "url": "https://hooks.example.com/arrears",
+            "event_types": ["plan.created", "plan.broken", "plan.completed", "debt.status_changed"],
+        },
+        headers=desk.at(desk.lender),
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    broken_debt, _ = await _promise(client, desk, "D-1")
+    kept_debt, _ = await _promise(client, desk, "D-2")
+    await pay(client, desk, kept_debt["id"], 20_000, "p-1")
+    await run_sweeps(app.state.sessionmaker, parse_instant(FIRST_BROKEN_MINUTE))
+
+    async def count(event_type: str) -> object:
+        sql = "SELECT count(*) FROM webhook_deliveries WHERE event_type = :t"
+        return await scalar(app, sql, t=event_type)
+
+    assert await count("plan.created") == 2
+    assert await count("plan.completed") == 1
+    assert await count("plan.broken") == 1
+    # active → promised twice, promised → active when kept and when broken.
+    assert await count("debt.status_changed") == 4
+    assert broken_debt["id"] != kept_debt["id"]
