@@ -20,6 +20,7 @@ from app.debtors.models import Debtor
 from app.debts import events
 from app.debts import repository as debts_repository
 from app.debts.models import Debt, DebtStatus
+from app.webhooks import outbox
 
 # A debt under an unresolved dispute is `disputed`; these may enter that state and leave it.
 _DISPUTABLE = {DebtStatus.ACTIVE, DebtStatus.PROMISED, DebtStatus.IN_PLAN, DebtStatus.ESCALATED}
@@ -97,8 +98,12 @@ async def create_hold(
             actor=actor,
             data={"hold_id": str(hold.id), "type": hold.type.value},
         )
+    published = [(outbox.EventType.HOLD_CREATED.value, outbox.hold_created(hold))]
     if debt is not None and body.type is HoldType.DISPUTE and debt.status in _DISPUTABLE:
+        change = outbox.status_changed(debt, debt.status.value, "disputed", "dispute")
+        published.append((outbox.EventType.DEBT_STATUS_CHANGED.value, change))
         _set_status(session, debt, DebtStatus.DISPUTED, now, "dispute")
+    await outbox.emit_many(session, lender_id=hold.lender_id, events=published, at=now)
     for listener in HOLD_LISTENERS:
         await listener(session, hold, now)
     return hold

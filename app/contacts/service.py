@@ -35,6 +35,7 @@ from app.core.roles import Role
 from app.debts import events
 from app.debts import service as debts_service
 from app.debts.models import Debt
+from app.webhooks import outbox
 
 
 class ContactNotFound(NotFound):
@@ -117,6 +118,7 @@ async def record_contact(
         )
         await session.flush()
         await effects.apply(session, principal, debt, contact, body, now=now)
+        await _publish(session, contact, now)
         return to_out(contact, None)
     decision = compliance_service.decide(
         facts, at=now, channel=channel, purpose=body.purpose, destination=destination
@@ -152,7 +154,18 @@ async def record_contact(
     await session.flush()
     await _use_opt_out_confirmation(session, facts, destination, body, decision.warnings)
     await effects.apply(session, principal, debt, contact, body, now=now)
+    await _publish(session, contact, now)
     return to_out(contact, row)
+
+
+async def _publish(session: AsyncSession, contact: Any, now: datetime) -> None:
+    await outbox.emit(
+        session,
+        lender_id=contact.lender_id,
+        event_type=outbox.EventType.CONTACT_RECORDED,
+        payload=outbox.contact_recorded(contact),
+        at=now,
+    )
 
 
 def _fields(

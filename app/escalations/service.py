@@ -21,6 +21,7 @@ from app.escalations.ladder import DEBT_STATUS, NEEDS_APPROVAL, Level, may_step,
 from app.escalations.models import Escalation, EscalationReason, EscalationStatus
 from app.escalations.repository import ListFilters
 from app.escalations.schemas import EscalationCreate, EscalationOut, rule_out
+from app.webhooks import outbox
 
 S = EscalationStatus
 
@@ -120,9 +121,24 @@ async def escalate(
     if rule is not None:
         data["rule"] = rule
     events.record(session, debt, "escalation.requested", at=now, actor=actor, data=data)
+    created = {"debt_id": str(debt.id), "debt_external_ref": debt.external_ref, **data}
+    published = [(outbox.EventType.ESCALATION_CREATED.value, created)]
     if not needs_approval:
-        _move(session, debt, escalation, now=now, actor=actor)
+        published += _move_published(session, debt, escalation, now=now, actor=actor)
+    await outbox.emit_many(session, lender_id=debt.lender_id, events=published, at=now)
     return escalation
+
+
+def _move_published(
+    session: AsyncSession, debt: Debt, escalation: Escalation, *, now: datetime, actor: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """`_move`, and the outbound status event when the debt's status changed."""
+    before = debt.status
+    _move(session, debt, escalation, now=now, actor=actor)
+    if debt.status is before:
+        return []
+    change = outbox.status_changed(debt, before.value, debt.status.value, "escalation")
+    return [(outbox.EventType.DEBT_STATUS_CHANGED.value, change)]
 
 
 def _move(
@@ -215,7 +231,8 @@ async def approve_escalation(
     actor = events.actor_of(principal)
     _decide(escalation, S.APPROVED, actor, note, now)
     events.record(session, debt, "escalation.approved", at=now, actor=actor, data=_ref(escalation))
-    _move(session, debt, escalation, now=now, actor=actor)
+    moved = _move_published(session, debt, escalation, now=now, actor=actor)
+    await outbox.emit_many(session, lender_id=debt.lender_id, events=moved, at=now)
     await session.flush()
     return to_out(escalation)
 

@@ -130,14 +130,17 @@ def _outcome(job: Job, attempt: Attempt, settings: Settings, now: datetime) -> d
         "last_status_code": attempt.status_code,
         "last_error": attempt.error,
         "history": [*job.history, entry],
+        "delivered_at": None,
+        "next_attempt_at": None,
     }
     if attempt.ok:
-        values.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
+        values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
     elif job.attempts >= settings.webhook_max_attempts:
-        values.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+        values.update(status=DeliveryStatus.DEAD.value)
     else:
         values.update(
-            status=DeliveryStatus.PENDING, next_attempt_at=now + backoff(job.attempts, settings)
+            status=DeliveryStatus.PENDING.value,
+            next_attempt_at=now + backoff(job.attempts, settings),
         )
     return values
 
@@ -156,10 +159,12 @@ async def deliver_due(
         return 0
     attempts = await asyncio.gather(*(_send(client, j, settings.webhook_timeout_s) for j in jobs))
     now = utcnow()
+    outcomes = [
+        {"delivery_id": job.delivery_id, **_outcome(job, attempt, settings, now)}
+        for job, attempt in zip(jobs, attempts, strict=True)
+    ]
     async with session_scope(sessionmaker) as session:
-        for job, attempt in zip(jobs, attempts, strict=True):
-            values = _outcome(job, attempt, settings, now)
-            await repository.finish_attempt(session, job.delivery_id, token, values)
+        await repository.finish_attempts(session, token, outcomes)
     return len(jobs)
 
 

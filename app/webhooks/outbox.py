@@ -131,3 +131,28 @@ def status_changed(debt: Any, before: str, after: str, cause: str) -> dict[str, 
         "after": after,
         "cause": cause,
     }
+
+
+def contact_recorded(contact: Any) -> dict[str, Any]:
+    return {
+        "contact_id": str(contact.id),
+        "debt_id": str(contact.debt_id),
+        "debtor_id": str(contact.debtor_id),
+        "channel": str(contact.channel),
+        "direction": str(contact.direction),
+        "source": str(contact.source),
+        "outcome": str(contact.outcome),
+        "occurred_at": contact.occurred_at.isoformat(),
+    }
+
+
+def hold_created(hold: Any) -> dict[str, Any]:
+    return {
+        "hold_id": str(hold.id),
+        "debtor_id": str(hold.debtor_id),
+        "debt_id": None if hold.debt_id is None else str(hold.debt_id),
+        "type": str(hold.type),
+        "channel": None if hold.channel is None else str(hold.channel),
+        "starts_at": hold.starts_at.isoformat(),
+        "ends_at": None if hold.ends_at is None else hold.ends_at.isoformat(),
+    }

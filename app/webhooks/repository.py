@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, or_, select, update
+from sqlalchemy import Select, Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_insert, is_postgres
@@ -146,17 +146,27 @@ async def claim_due(
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
-async def finish_attempt(
-    session: AsyncSession, delivery_id: uuid.UUID, claim_token: uuid.UUID, values: dict[str, Any]
-) -> bool:
-    """Record an attempt's outcome, unless the claim expired and another worker took it over."""
-    result = await session.execute(
-        update(WebhookDelivery)
+async def finish_attempts(
+    session: AsyncSession, claim_token: uuid.UUID, outcomes: Sequence[dict[str, Any]]
+) -> None:
+    """Record attempts' outcomes in one executemany, only for rows whose claim is still ours.
+
+    Every outcome carries the same keys: `delivery_id` and the columns to set.
+    """
+    if not outcomes:
+        return
+    table: Table = WebhookDelivery.__table__  # type: ignore[assignment]
+    columns = [k for k in outcomes[0] if k != "delivery_id"]
+    stmt = (
+        update(table)
         .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.claim_token == claim_token,
-            WebhookDelivery.status == DeliveryStatus.DELIVERING,
+            table.c.id == bindparam("delivery_id"),
+            table.c.claim_token == claim_token,
+            table.c.status == DeliveryStatus.DELIVERING.value,
         )
-        .values(values)
+        .values({name: bindparam(f"new_{name}") for name in columns})
     )
-    return bool(getattr(result, "rowcount", 0))
+    rows = [
+        {"delivery_id": o["delivery_id"], **{f"new_{k}": o[k] for k in columns}} for o in outcomes
+    ]
+    await session.execute(stmt, rows)
