@@ -38,6 +38,7 @@ from app.escalations.router import router as escalations_router
 from app.lenders.router import router as lenders_router
 from app.payments.router import router as payments_router
 from app.plans.router import router as plans_router
+from app.stats.router import router as stats_router
 from app.webhooks import delivery as _webhook_delivery  # noqa: F401  (registers the delivery loop)
 from app.webhooks.router import router as webhooks_router
 
@@ -56,6 +57,7 @@ ROUTERS = [
     plans_router,
     escalations_router,
     webhooks_router,
+    stats_router,
 ]
 
 

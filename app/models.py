@@ -12,6 +12,7 @@ from app.escalations import models as escalations_models
 from app.lenders import models as lenders_models
 from app.payments import models as payments_models
 from app.plans import models as plans_models
+from app.stats import models as stats_models
 from app.webhooks import models as webhooks_models
 
 metadata = Base.metadata
@@ -30,4 +31,5 @@ __all__ = [
     "payments_models",
     "webhooks_models",
     "plans_models",
+    "stats_models",
 ]

@@ -1,0 +1,1 @@
+"""Dashboard statistics: aggregates computed in SQL, daily bucket snapshots for roll rates."""

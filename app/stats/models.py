@@ -1,0 +1,72 @@
+"""Daily bucket snapshots (for roll rates) and the indexes the statistics queries read through."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.contacts.models import Contact
+from app.core.db import Base
+from app.core.types import Money, UTCDateTime, str_enum
+from app.debts.models import Debt, DebtEvent, Product
+from app.payments.models import Payment
+
+
+class SnapshotDay(Base):
+    """One lender-local day whose snapshot was taken; the row is the claim that makes it once."""
+
+    __tablename__ = "stats_snapshot_days"
+
+    lender_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("lenders.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    debts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class DebtBucketSnapshot(Base):
+    """Where one open debt stood on one lender-local day (terminal debts are not snapshotted)."""
+
+    __tablename__ = "debt_bucket_snapshots"
+    __table_args__ = (Index("ix_debt_bucket_snapshots_debt_id_day", "debt_id", "day"),)
+
+    lender_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("lenders.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    debt_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("debts.id", ondelete="CASCADE"), primary_key=True
+    )
+    product: Mapped[Product] = mapped_column(str_enum(Product), nullable=False)
+    bucket: Mapped[str] = mapped_column(String(8), nullable=False)
+    balance_minor: Mapped[int] = mapped_column(Money, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+
+
+# Indexes on other domains' tables that exist for the statistics (created by migration 0007).
+# On PostgreSQL the INCLUDE columns make the aggregates index-only scans.
+Index(
+    "ix_stats_debts_lender_id_status",
+    Debt.lender_id,
+    Debt.status,
+    Debt.product,
+    Debt.due_date,
+    postgresql_include=["currency", "balance_minor", "principal_minor", "fees_minor"],
+)
+Index(
+    "ix_stats_contacts_lender_id_occurred_at",
+    Contact.lender_id,
+    Contact.occurred_at,
+    postgresql_include=["channel", "direction", "outcome", "agent_id", "debt_id"],
+)
+Index(
+    "ix_stats_contacts_occurred_at",
+    Contact.occurred_at,
+    postgresql_include=["lender_id", "channel", "direction", "outcome", "agent_id", "debt_id"],
+)
+Index("ix_stats_payments_paid_at", Payment.paid_at)
+Index("ix_stats_debt_events_type_at", DebtEvent.type, DebtEvent.at)
