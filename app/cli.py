@@ -1,4 +1,4 @@
-"""`arrears` command line: serve | migrate | create-key | sweep | worker | openapi."""
+"""`arrears` command line: serve | migrate | create-key | sweep | worker | openapi | demo."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -138,6 +138,33 @@ def _openapi_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _demo(settings: Settings, debts: int) -> dict[str, object]:
+    from app.core.clock import utcnow
+    from app.core.crypto import DataCipher
+    from app.core.db import create_engine, create_sessionmaker
+    from app.demo import create_demo
+    from app.main import create_app
+
+    create_app(settings)
+    engine = create_engine(settings)
+    try:
+        return await create_demo(
+            create_sessionmaker(engine),
+            debts,
+            now=utcnow(),
+            cipher=DataCipher(settings.data_key.get_secret_value()),
+            secret=settings.secret_key.get_secret_value(),
+        )
+    finally:
+        await engine.dispose()
+
+
+def _demo_cmd(args: argparse.Namespace) -> int:
+    result = asyncio.run(_demo(get_settings(), args.debts))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arrears", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run the background duties without serving HTTP").set_defaults(
         func=_worker_cmd
     )
+    demo = sub.add_parser("demo", help="create a demo lender, keys and debts to explore the API")
+    demo.add_argument("--debts", type=int, default=1000)
+    demo.set_defaults(func=_demo_cmd)
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi/openapi.json")
     openapi.set_defaults(func=_openapi_cmd)

@@ -59,3 +59,23 @@ async def test_migrate_then_create_key_prints_a_working_key(
             assert code == 2 and "lender_id" in err
             code, out, _ = await arrears("sweep", url=url)
             assert code == 0 and json.loads(out)["idempotency_keys_expired"] == 0
+
+
+async def test_demo_creates_a_portfolio_and_working_keys(fresh_databases: FreshDatabases) -> None:
+    url = await fresh_databases.create()
+    await fresh_databases.migrate(url)
+    code, out, err = await arrears("demo", "--debts", "25", url=url)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["debts"] == {"created": 25, "updated": 0, "unchanged": 0, "rejected": 0}
+    app = create_app(make_settings(url), run_background=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            debts = await http.get("/v1/debts", params={"limit": 100}, headers=bearer(result["keys"]["lender"]))
+            assert debts.status_code == 200 and len(debts.json()["items"]) == 25
+            agent = await http.get("/v1/debts", params={"limit": 1}, headers=bearer(result["keys"]["agent"]))
+            assert agent.status_code == 200
+    # Run again: the same debts are unchanged.
+    code, out, _ = await arrears("demo", "--debts", "25", url=url)
+    assert json.loads(out)["debts"]["unchanged"] == 25
