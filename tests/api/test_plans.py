@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import httpx
@@ -435,3 +436,60 @@ async def test_roles_and_tenancy(client: httpx.AsyncClient, desk: Desk) -> None:
         await client.get("/v1/plans/00000000-0000-7000-8000-000000000000", headers=ADMIN), 404
     )
     assert (await client.get(f"/v1/plans/{plan_id}")).status_code == 401
+
+
+async def test_concurrent_proposals_on_one_debt_make_one_plan(
+    client: httpx.AsyncClient, app: FastAPI, desk: Desk
+) -> None:
+    debt = await make_debt(client, desk)
+    responses = await asyncio.gather(
+        *(
+            post_plan(
+                client,
+                debt["id"],
+                desk.at(desk.junior),
+                kind="promise",
+                total_minor=1_000 + n,
+                first_due_date="2026-03-20",
+            )
+            for n in range(6)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 5
+    assert await scalar(app, "SELECT count(*) FROM plans") == 1
+    created = [e for e in await timeline(client, debt["id"]) if e["type"] == "plan.created"]
+    assert len(created) == 1
+
+
+async def test_idempotency_key_replays_the_created_plan(
+    client: httpx.AsyncClient, app: FastAPI, desk: Desk
+) -> None:
+    debt = await make_debt(client, desk)
+    headers = {**desk.at(desk.junior), "Idempotency-Key": "plan-D-1"}
+    body = {"kind": "installment", "first_due_date": "2026-03-20"}
+    first = await client.post(f"/v1/debts/{debt['id']}/plans", json=body, headers=headers)
+    again = await client.post(f"/v1/debts/{debt['id']}/plans", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json() and again.headers["location"] == first.headers["location"]
+    assert await scalar(app, "SELECT count(*) FROM plans") == 1
+
+
+async def test_an_escalated_debt_returns_to_escalated_when_its_plan_ends(
+    client: httpx.AsyncClient, desk: Desk
+) -> None:
+    debt = await make_debt(client, desk)
+    escalated = await client.post(
+        f"/v1/debts/{debt['id']}/escalations",
+        json={"to_level": "senior_collector", "reason": "manual"},
+        headers=desk.at(desk.supervisor),
+    )
+    assert escalated.status_code == 201, escalated.text
+    assert (await debt_state(client, debt["id"]))["status"] == "escalated"
+    plan = await post_plan(
+        client, debt["id"], desk.at(desk.junior), kind="installment", first_due_date="2026-03-20"
+    )
+    assert (await debt_state(client, debt["id"]))["status"] == "in_plan"
+    await client.post(f"/v1/plans/{plan.json()['id']}/cancel", headers=desk.at(desk.junior))
+    state = await debt_state(client, debt["id"])
+    assert (state["status"], state["escalation_level"]) == ("escalated", "senior_collector")
