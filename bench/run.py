@@ -24,8 +24,9 @@ import httpx
 
 from bench import ingest as ingest_mod
 from bench import report, seed
+from bench import stats as stats_mod
 from bench.scenarios import SCENARIOS, Req, Scenario, by_name
-from bench.stack import RESULTS, Stack, ensure_postgres
+from bench.stack import ARREARS_DB, RESULTS, Stack, dsn_for, ensure_postgres
 from bench.wrk import Load, WrkResult, ensure_wrk, run_wrk, wrk_version
 
 
@@ -45,7 +46,7 @@ class Settings:
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
-    names = [s.name for s in SCENARIOS] + ["ingest"]
+    names = [s.name for s in SCENARIOS] + ["ingest", "stats"]
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     p.add_argument("--quick", action="store_true", help="short smoke run (< 3 minutes)")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME", help=str(names))
@@ -63,6 +64,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     p.add_argument(
         "--ingest-max-seconds", type=float, help="per side; no batch starts later (600; quick 30)"
     )
+    p.add_argument("--stats-debts", type=int, help="debts for the stats bench (1e6; quick 20000)")
+    p.add_argument("--stats-contacts", type=int, help="contacts for it (5e6; quick 100000)")
     p.add_argument(
         "--arrears-env", action="append", default=[], metavar="KEY=VALUE", help="extra env"
     )
@@ -236,9 +239,10 @@ async def postgres_version(dsn: str) -> str:
 async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> dict[str, Any]:
     wrk = ensure_wrk()
     await ensure_postgres()
-    selected = [n for n in args.scenario if n != "ingest"]
+    selected = [n for n in args.scenario if n not in ("ingest", "stats")]
     scenarios = by_name(selected) if args.scenario else list(SCENARIOS)
     run_ingest = not args.scenario or "ingest" in args.scenario
+    run_stats = not args.scenario or "stats" in args.scenario
     started = dt.datetime.now(dt.UTC)
     print(f"starting baseline ({settings.workers} workers) ...", flush=True)
     await stack.start_baseline()
@@ -268,6 +272,9 @@ async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> d
                 concurrency=settings.ingest_concurrency,
                 max_seconds=settings.ingest_max_seconds,
             )
+        stats_result = None
+        if run_stats and ctx is not None and stack.arrears is not None:
+            stats_result = await _stats(args, settings, stack, paths)
     finally:
         if client is not None:
             await client.aclose()
@@ -281,7 +288,28 @@ async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> d
         "debtor_timezone": ctx.cache.get("debtor_timezone") if ctx else None,
         "scenarios": results,
         "ingest": ingest_result,
+        "stats": stats_result,
     }
+
+
+async def _stats(
+    args: argparse.Namespace, settings: Settings, stack: Stack, paths: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The statistics comparison (bench/stats.py) on the run's Arrears database."""
+    if paths is not None and not stats_mod.ROUTE.available(paths):
+        return {"status": "skipped", "reason": "GET /v1/stats/portfolio is not in openapi.json yet"}
+    debts = args.stats_debts or (20_000 if settings.quick else 1_000_000)
+    contacts = args.stats_contacts or (100_000 if settings.quick else 5_000_000)
+    print(f"stats on {debts:,} debts and {contacts:,} contacts ...", flush=True)
+    assert stack.arrears is not None
+    try:
+        result = await stats_mod.run_stats(
+            stack.arrears.url, stack.admin_key, dsn_for(ARREARS_DB), debts=debts,
+            contacts=contacts, repeat=5 if settings.quick else 15,
+        )  # fmt: skip
+    except (RuntimeError, httpx.HTTPError, asyncpg.PostgresError) as exc:
+        return {"status": "error", "reason": str(exc)[:500]}
+    return result | {"status": "ok"}
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -294,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in SCENARIOS:
             print(f"{s.name:<14} {s.arrears_method} {s.arrears_path}  vs  {s.baseline_endpoint}")
         print(f"{'ingest':<14} POST /v1/debts/batch  vs  POST /batch-copy and raw COPY")
+        print(f"{'stats':<14} GET /v1/stats/portfolio, /contacts  vs  hand-written SQL (asyncpg)")
         return 0
     signal.signal(signal.SIGTERM, _terminate)
     env = dict(item.split("=", 1) for item in args.arrears_env)
@@ -318,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     if outcome["ingest"]:
         print()
         print(report.ingest_table(outcome["ingest"]))
+    if outcome["stats"]:
+        print()
+        stats = outcome["stats"]
+        print(stats_mod.table(stats) if stats["status"] == "ok" else f"stats: {stats}")
     print(f"\nratio = Arrears req/s / baseline req/s, same run; written {RESULTS / 'latest.json'}")
     return 0
 
