@@ -54,13 +54,30 @@ def str_enum(enum_cls: type[StrEnum], length: int = 32) -> Enum:
     )
 
 
+_last_ms = 0
+_sequence = 0
+
+
 def new_id() -> uuid.UUID:
-    """A time-ordered UUID (version 7 layout) so that new rows land at the end of indexes."""
+    """A time-ordered UUID (version 7 layout), monotonic within the process.
+
+    Rows created in one request share an instant; a 12-bit sequence in the same millisecond keeps
+    their ids (and so the order of, say, timeline events) in creation order.
+    """
+    global _last_ms, _sequence
     ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    if ms <= _last_ms:
+        ms = _last_ms
+        _sequence += 1
+        if _sequence > 0xFFF:  # more than 4,096 ids in one millisecond: borrow the next one
+            ms, _sequence = ms + 1, 0
+    else:
+        _sequence = int.from_bytes(os.urandom(1), "big")  # a random start, room to count up
+    _last_ms = ms
+    rand = int.from_bytes(os.urandom(8), "big")
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
-    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= (_sequence & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return uuid.UUID(int=value)
