@@ -1,0 +1,38 @@
+"""Portable column types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+
+from app.core.types import new_id
+from app.lenders.models import Lender
+
+
+def test_ids_are_unique_and_time_ordered() -> None:
+    ids = [new_id() for _ in range(10_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(i.version == 7 for i in ids[:10])
+
+
+async def test_timestamps_refuse_naive_values_and_come_back_in_utc(
+    app: FastAPI, client: object
+) -> None:
+    async with app.state.sessionmaker() as session:
+        session.add(Lender(code="naive", name="x", created_at=datetime(2026, 1, 1, 12, 0)))
+        with pytest.raises(StatementError, match="naive datetime"):
+            await session.flush()
+        await session.rollback()
+        plus_two = timezone(timedelta(hours=2))
+        session.add(
+            Lender(code="aware", name="x", created_at=datetime(2026, 1, 1, 12, 0, tzinfo=plus_two))
+        )
+        await session.commit()
+    async with app.state.sessionmaker() as session:
+        created = await session.scalar(select(Lender.created_at).where(Lender.code == "aware"))
+    assert created == datetime(2026, 1, 1, 10, 0, tzinfo=UTC) and created.tzinfo is not None
+    assert created.utcoffset() == timedelta(0)
