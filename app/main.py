@@ -41,6 +41,7 @@ from app.plans.router import router as plans_router
 from app.stats.router import router as stats_router
 from app.webhooks import delivery as _webhook_delivery  # noqa: F401  (registers the delivery loop)
 from app.webhooks.router import router as webhooks_router
+from app.worklist.router import router as worklist_router
 
 log = get_logger("arrears.app")
 
@@ -58,6 +59,7 @@ ROUTERS = [
     escalations_router,
     webhooks_router,
     stats_router,
+    worklist_router,
 ]
 
 
