@@ -92,7 +92,7 @@ async def seed(conn: asyncpg.Connection, lender_ids: list[str], debts: int, cont
         INSERT INTO debtors (id, lender_id, external_ref, kind, name, country, created_at, updated_at)
         SELECT md5('debtor' || i)::uuid, {lender}, 'SD-' || i, 'person', 'Bench Debtor', 'US',
                now(), now()
-        FROM generate_series(0, {debts // 4}) AS i""")
+        FROM generate_series(0::bigint, {debts // 4}) AS i""")
     timings["debtors_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # Debt i belongs to debtor i/4 and takes that debtor's lender; contact j is on debt j % N.
@@ -112,7 +112,7 @@ async def seed(conn: asyncpg.Connection, lender_ids: list[str], debts: int, cont
                ({_array(STATUSES)})[1 + (i * 13) % {len(STATUSES)}],
                'collector', '[]'::jsonb, 0,
                now() - ((i % 400) || ' days')::interval, now()
-        FROM generate_series(0, {debts - 1}) AS i""")
+        FROM generate_series(0::bigint, {debts - 1}) AS i""")
     timings["debts_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # Bulk-load practice: drop the secondary indexes, insert, build them again (same definitions).
@@ -133,7 +133,7 @@ async def seed(conn: asyncpg.Connection, lender_ids: list[str], debts: int, cont
                ({_array(OUTCOMES)})[1 + (j * 11) % {len(OUTCOMES)}],
                'collection', '[]'::jsonb,
                now() - ((j * 7919) % (365 * 86400)) * interval '1 second', now(), now()
-        FROM generate_series(0, {contacts - 1}) AS j""")
+        FROM generate_series(0::bigint, {contacts - 1}) AS j""")
     timings["contacts_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     await conn.execute("SET maintenance_work_mem = '256MB'")
