@@ -108,9 +108,8 @@ def _debtor_row(ctx: IngestContext, debtor: DebtorIn) -> dict[str, Any]:
     national_id = debtor.national_id
     return {
         "id": new_id(),
-        "lender_id": ctx.lender.id,
         "external_ref": debtor.external_ref,
-        "kind": debtor.kind,
+        "kind": debtor.kind.value,
         "name": debtor.name,
         "national_id_encrypted": ctx.cipher.encrypt(national_id) if national_id else None,
         "national_id_last4": national_id[-4:] if national_id else None,
@@ -126,8 +125,6 @@ def _debtor_row(ctx: IngestContext, debtor: DebtorIn) -> dict[str, Any]:
             if debtor.inconvenient_times is not None
             else None
         ),
-        "created_at": ctx.now,
-        "updated_at": ctx.now,
     }
 
 
@@ -143,66 +140,54 @@ async def _upsert_debtors(
         for point in debtor.contact_points:
             merged[(point.channel.value, point.value)] = point.type.value
     rows = [_debtor_row(ctx, by_ref[ref]) for ref in sorted(by_ref)]
-    ids = await debtors_repository.upsert_many(session, rows)
+    ids = await debtors_repository.upsert_many(session, rows, lender_id=ctx.lender.id, now=ctx.now)
     point_rows = [
-        {
-            "id": new_id(),
-            "lender_id": ctx.lender.id,
-            "debtor_id": ids[ref],
-            "channel": channel,
-            "value": value,
-            "type": type_,
-            "status": "active",
-            "created_at": ctx.now,
-            "updated_at": ctx.now,
-        }
+        {"id": new_id(), "debtor_id": ids[ref], "channel": channel, "value": value, "type": type_}
         for ref in sorted(points)
         for (channel, value), type_ in sorted(points[ref].items())
     ]
-    await debtors_repository.add_contact_points(session, point_rows)
+    await debtors_repository.add_contact_points(
+        session, point_rows, lender_id=ctx.lender.id, now=ctx.now
+    )
     return ids
 
 
-def _new_debt_row(ctx: IngestContext, item: _Item, debtor_id: uuid.UUID) -> dict[str, Any]:
+def _new_debt_row(item: _Item, debtor_id: uuid.UUID) -> dict[str, Any]:
     debt = item.debt
     owed = debt.balance_minor + debt.fees_minor
     return {
         "id": new_id(),
-        "lender_id": ctx.lender.id,
         "external_ref": debt.external_ref,
         "debtor_id": debtor_id,
-        **{name: getattr(debt, name) for name in _LENDER_FIELDS},
-        "credit_minor": 0,
-        "status": DebtStatus.ACTIVE if owed > 0 else DebtStatus.PAID,
-        "escalation_level": "collector",
-        "broken_plans": 0,
+        "product": debt.product.value,
+        "currency": debt.currency,
+        "principal_minor": debt.principal_minor,
+        "balance_minor": debt.balance_minor,
+        "fees_minor": debt.fees_minor,
+        "due_date": debt.due_date,
+        "compliance_profiles": debt.compliance_profiles,
+        "group_key": debt.group_key,
+        "meta": debt.meta,
+        "status": (DebtStatus.ACTIVE if owed > 0 else DebtStatus.PAID).value,
         "content_hash": item.digest,
-        "created_at": ctx.now,
-        "updated_at": ctx.now,
     }
 
 
 def _created_event(ctx: IngestContext, debt_id: uuid.UUID, row: dict[str, Any]) -> dict[str, Any]:
-    data = {
-        k: events._plain(row[k])
-        for k in (
-            "external_ref",
-            "balance_minor",
-            "fees_minor",
-            "principal_minor",
-            "currency",
-            "due_date",
-            "status",
-        )
-    }
     return {
         "id": new_id(),
-        "lender_id": ctx.lender.id,
         "debt_id": debt_id,
-        "at": ctx.now,
         "type": "debt.created",
         "actor": ctx.actor,
-        "data": data,
+        "data": {
+            "external_ref": row["external_ref"],
+            "balance_minor": row["balance_minor"],
+            "fees_minor": row["fees_minor"],
+            "principal_minor": row["principal_minor"],
+            "currency": row["currency"],
+            "due_date": row["due_date"].isoformat(),
+            "status": row["status"],
+        },
     }
 
 
@@ -273,10 +258,11 @@ async def _write(
     writing = fresh + [item for item, _ in changed]
     debtor_ids = await _upsert_debtors(session, ctx, writing)
     rows = {
-        i.debt.external_ref: _new_debt_row(ctx, i, debtor_ids[i.debt.debtor.external_ref])
-        for i in fresh
+        i.debt.external_ref: _new_debt_row(i, debtor_ids[i.debt.debtor.external_ref]) for i in fresh
     }
-    inserted = await repository.insert_new(session, [rows[ref] for ref in sorted(rows)])
+    inserted = await repository.insert_new(
+        session, [rows[ref] for ref in sorted(rows)], lender_id=ctx.lender.id, now=ctx.now
+    )
     lost = [i for i in fresh if i.debt.external_ref not in inserted]
     if lost:  # a concurrent writer created these first: treat them as existing
         fresh = [i for i in fresh if i.debt.external_ref in inserted]
@@ -297,7 +283,7 @@ async def _write(
             id=debt_id,
             errors=[],
         )
-    await repository.add_events(session, created_events)
+    await repository.add_events(session, created_events, lender_id=ctx.lender.id, at=ctx.now)
     outbound = [
         (
             outbox.EventType.DEBT_CREATED.value,

@@ -7,13 +7,52 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, any_, bindparam, insert, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_insert
+from app.core.bulk import unnest_insert
+from app.core.db import dialect_insert, is_postgres
 from app.debtors.models import Debtor
 from app.debts.models import Debt, DebtEvent
 from app.lenders.models import Lender
+
+# PostgreSQL: constant statements per batch (see app.core.bulk); the lender and the instant are
+# per-batch constants.
+_INSERT_DEBTS = unnest_insert(
+    "debts",
+    {
+        "id": "uuid",
+        "external_ref": "text",
+        "debtor_id": "uuid",
+        "product": "text",
+        "currency": "text",
+        "principal_minor": "bigint",
+        "balance_minor": "bigint",
+        "fees_minor": "bigint",
+        "due_date": "date",
+        "status": "text",
+        "compliance_profiles": "jsonb",
+        "group_key": "text",
+        "meta": "jsonb",
+        "content_hash": "text",
+    },
+    {
+        "lender_id": "uuid",
+        "credit_minor": "bigint",
+        "escalation_level": "text",
+        "broken_plans": "integer",
+        "created_at": "timestamptz",
+        "updated_at": "timestamptz",
+    },
+    suffix="ON CONFLICT (lender_id, external_ref) DO NOTHING RETURNING external_ref, id",
+)
+_NEW_DEBT_CONSTANTS = {"credit_minor": 0, "escalation_level": "collector", "broken_plans": 0}
+_INSERT_EVENTS = unnest_insert(
+    "debt_events",
+    {"id": "uuid", "debt_id": "uuid", "type": "text", "actor": "text", "data": "jsonb"},
+    {"lender_id": "uuid", "at": "timestamptz"},
+)
 
 
 def scoped(stmt: Any, scope: frozenset[uuid.UUID] | None) -> Any:
@@ -54,25 +93,62 @@ async def by_external_refs(
     wanted = list(refs)
     if not wanted:
         return {}
-    stmt = select(Debt).where(Debt.lender_id == lender_id, Debt.external_ref.in_(wanted))
+    if is_postgres(session):  # one array parameter: the same statement for any number of refs
+        matches = Debt.external_ref == any_(bindparam("refs", wanted, type_=ARRAY(String)))
+    else:
+        matches = Debt.external_ref.in_(wanted)
+    stmt = select(Debt).where(Debt.lender_id == lender_id, matches)
     if for_update:
         stmt = stmt.order_by(Debt.external_ref).with_for_update()
     return {d.external_ref: d for d in (await session.scalars(stmt)).all()}
 
 
-async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, uuid.UUID]:
-    """Insert debts that do not exist yet; a row a concurrent writer inserted first is skipped."""
+async def insert_new(
+    session: AsyncSession,
+    rows: Sequence[dict[str, Any]],
+    *,
+    lender_id: uuid.UUID,
+    now: datetime,
+) -> dict[str, uuid.UUID]:
+    """Insert one lender's new debts (created and updated at `now`; no credit, collector level,
+    no broken plans); a row a concurrent writer inserted first is skipped.
+
+    Rows: id, external_ref, debtor_id, product, currency, principal/balance/fees_minor, due_date,
+    status, compliance_profiles, group_key, meta, content_hash. Returns external_ref → id of the
+    rows inserted.
+    """
     if not rows:
         return {}
-    stmt = dialect_insert(session, Debt).values(list(rows))
+    if is_postgres(session):
+        found = await _INSERT_DEBTS.execute(
+            session,
+            rows,
+            lender_id=lender_id,
+            created_at=now,
+            updated_at=now,
+            **_NEW_DEBT_CONSTANTS,
+        )
+        return {row[0]: row[1] for row in found}
+    constants = {"lender_id": lender_id, "created_at": now, "updated_at": now}
+    full = [{**row, **constants, **_NEW_DEBT_CONSTANTS} for row in rows]
+    stmt = dialect_insert(session, Debt).values(full)
     stmt = stmt.on_conflict_do_nothing(index_elements=["lender_id", "external_ref"])
     result = await session.execute(stmt.returning(Debt.external_ref, Debt.id))
     return dict(result.all())
 
 
-async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(DebtEvent), list(rows))
+async def add_events(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], *, lender_id: uuid.UUID, at: datetime
+) -> None:
+    """Append timeline entries of one lender at one instant; rows: id, debt_id, type, actor, data."""
+    if not rows:
+        return
+    if is_postgres(session):
+        await _INSERT_EVENTS.execute(session, rows, lender_id=lender_id, at=at)
+        return
+    await session.execute(
+        insert(DebtEvent), [{**r, "lender_id": lender_id, "at": at} for r in rows]
+    )
 
 
 async def lender_zones(

@@ -10,13 +10,15 @@ import orjson
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from app.core.currency import check_currency
-from app.core.schemas import Name, RequestModel, ResponseModel
+from app.core.schemas import Day, Name, RequestModel, ResponseModel
 from app.debtors.schemas import DebtorIn, DebtorSummary
 from app.debts.models import DebtStatus, Product
 from app.rules import KNOWN_PROFILE_CODES
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(check_currency)]
 Minor = Annotated[int, Field(ge=0, le=10**15)]
+
+
 def _known_profile(code: str) -> str:
     if code not in KNOWN_PROFILE_CODES:
         raise ValueError("unknown compliance profile")
@@ -47,7 +49,7 @@ class DebtIn(RequestModel):
     principal_minor: Minor
     balance_minor: Minor
     fees_minor: Minor = 0
-    due_date: date
+    due_date: Day
     compliance_profiles: list[ProfileCode] = Field(default_factory=list, max_length=20)
     group_key: Name | None = None
     meta: Meta = None
