@@ -31,6 +31,7 @@ from app.core.logging import configure_logging, get_logger
 from app.core.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from app.core.pagination import CursorCodec
 from app.core.problem_schema import PROBLEM_SCHEMA
+from app.core.shutdown import install_drain_hook
 from app.debtors.router import router as debtors_router
 from app.debts.router import router as debts_router
 from app.escalations import auto as _escalation_sweeps  # noqa: F401  (registers its sweep)
@@ -83,6 +84,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 )
         except Exception as exc:  # an unmigrated database must not stop /livez and /readyz
             log.warning("bootstrap_admin_skipped", error=type(exc).__name__)
+    uninstall_hook = (
+        install_drain_hook(app, settings.shutdown_drain_s)
+        if getattr(app.state, "drain_on_signal", False)
+        else None
+    )
     stop = asyncio.Event()
     task = None
     if app.state.run_background and settings.background is Background.ON:
@@ -95,6 +101,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         app.state.shutting_down = True
+        if uninstall_hook is not None:
+            uninstall_hook()
         stop.set()
         if task is not None:
             with suppress(asyncio.CancelledError, Exception):
@@ -124,6 +132,13 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
     app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The factory `arrears serve` runs: readiness goes 503 from the first SIGTERM on."""
+    app = create_app()
+    app.state.drain_on_signal = True
     return app
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class LiveServer:
+    base: str
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
 @asynccontextmanager
 async def live_server(
     database_url: str,
@@ -35,6 +46,20 @@ async def live_server(
     log_path: Path | None = None,
 ) -> AsyncIterator[str]:
     """Start `arrears serve`, wait until /readyz answers 200, yield its base URL, stop it by PID."""
+    async with live_process(database_url, workers=workers, env=env, log_path=log_path) as server:
+        yield server.base
+
+
+@asynccontextmanager
+async def live_process(
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    ready_timeout_s: float = 30,
+) -> AsyncIterator[LiveServer]:
+    """`live_server` yielding the process too (for signals); killed by PID if still running."""
     port = free_port()
     environment = {
         **os.environ,
@@ -43,6 +68,7 @@ async def live_server(
         "ARREARS_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
         "ARREARS_BACKGROUND": "off",
         "ARREARS_LOG_LEVEL": "WARNING",
+        "ARREARS_SHUTDOWN_DRAIN_S": "0",
         **(env or {}),
     }
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed in finally
@@ -67,7 +93,7 @@ async def live_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_timeout_s
         async with httpx.AsyncClient(base_url=base, timeout=2) as http:
             while True:
                 try:
@@ -78,7 +104,7 @@ async def live_server(
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"arrears serve did not become ready (exit {proc.poll()})")
                 await asyncio.sleep(0.1)
-        yield base
+        yield LiveServer(base, proc)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    shutdown_drain_s: float = Field(default=2.0, ge=0, le=120)
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
