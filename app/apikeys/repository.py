@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.models import Agent, AgentLender
 from app.apikeys.models import ApiKey
+from app.core.roles import Role
 
 
 async def find_active_by_prefix(
@@ -23,9 +25,52 @@ async def find_active_by_prefix(
     return None if row is None else (row[0], row[1])
 
 
-async def agent_lender_ids(session: AsyncSession, agent_id: uuid.UUID) -> frozenset[uuid.UUID]:
-    stmt = select(AgentLender.lender_id).where(AgentLender.agent_id == agent_id)
-    return frozenset((await session.scalars(stmt)).all())
+@dataclass(frozen=True)
+class Credential:
+    """What authentication needs of an active key, read as plain columns."""
+
+    key_id: uuid.UUID
+    secret_hash: str
+    role: Role
+    lender_id: uuid.UUID | None
+    agent_id: uuid.UUID | None
+    agent_tier: str | None
+    agent_lender_ids: frozenset[uuid.UUID]
+
+
+async def find_credential(session: AsyncSession, prefix: str) -> Credential | None:
+    """The active key with this prefix, its agent's tier and lenders: one round trip, no entities.
+
+    One row per lender the agent works for (one row with NULLs for other keys); the key is read
+    afresh on every request, so a revocation takes effect on the next request on every replica.
+    """
+    stmt = (
+        select(
+            ApiKey.id,
+            ApiKey.secret_hash,
+            ApiKey.role,
+            ApiKey.lender_id,
+            ApiKey.agent_id,
+            Agent.tier,
+            AgentLender.lender_id.label("agent_lender_id"),
+        )
+        .outerjoin(Agent, Agent.id == ApiKey.agent_id)
+        .outerjoin(AgentLender, AgentLender.agent_id == Agent.id)
+        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return Credential(
+        key_id=first.id,
+        secret_hash=first.secret_hash,
+        role=first.role,
+        lender_id=first.lender_id,
+        agent_id=first.agent_id,
+        agent_tier=first.tier.value if first.tier is not None else None,
+        agent_lender_ids=frozenset(r.agent_lender_id for r in rows if r.agent_lender_id),
+    )
 
 
 async def get(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:

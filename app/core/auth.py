@@ -108,23 +108,19 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
     if isinstance(cached, Principal):
         return cached
     token = _bearer(request)
-    found = await keys_repository.find_active_by_prefix(session, key_prefix(token))
-    if found is None or not key_matches(token, found[0].secret_hash):
+    found = await keys_repository.find_credential(session, key_prefix(token))
+    if found is None or not key_matches(token, found.secret_hash):
         raise Unauthorized("The API key is not valid.")
-    key, agent = found
-    lender_ids: frozenset[uuid.UUID] = frozenset()
-    if agent is not None:
-        lender_ids = await keys_repository.agent_lender_ids(session, agent.id)
     principal = Principal(
-        key_id=key.id,
-        role=key.role,
-        lender_id=key.lender_id,
-        agent_id=key.agent_id,
-        agent_tier=agent.tier.value if agent is not None else None,
-        agent_lender_ids=lender_ids,
+        key_id=found.key_id,
+        role=found.role,
+        lender_id=found.lender_id,
+        agent_id=found.agent_id,
+        agent_tier=found.agent_tier,
+        agent_lender_ids=found.agent_lender_ids,
     )
     request.state.principal = principal
-    request.state.principal_id = str(key.id)
+    request.state.principal_id = str(found.key_id)
     return principal
 
 

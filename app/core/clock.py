@@ -24,8 +24,12 @@ def parse_instant(raw: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def get_now(request: Request) -> datetime:
-    """Now for this request; the same instant for every use within the request."""
+async def get_now(request: Request) -> datetime:
+    """Now for this request; the same instant for every use within the request.
+
+    `async` although it awaits nothing: FastAPI runs a plain `def` dependency in a worker thread,
+    a thread hop of a few hundred microseconds per request.
+    """
     cached = getattr(request.state, "now", None)
     if isinstance(cached, datetime):
         return cached

@@ -24,7 +24,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    """`async`: a plain `def` dependency would run in a worker thread."""
     settings: Settings = request.app.state.settings
     return settings
 

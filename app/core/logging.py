@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -13,6 +14,40 @@ import structlog
 
 def _render(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> str:
     return orjson.dumps(event_dict, default=str).decode()
+
+
+class _AccessLog:
+    """Where the one access line per request goes: the root handler's stream, written directly.
+
+    The same JSON object structlog would render (event, level, ts, the context variables such as
+    request_id, and the caller's fields) without the structlog → stdlib → ProcessorFormatter
+    round trip, which costs more than many handlers do. Only fields the middleware passes are
+    written; it never passes request or response bodies.
+    """
+
+    handler: logging.StreamHandler[TextIO] | None = None
+
+    def write(self, fields: dict[str, Any]) -> None:
+        handler = self.handler
+        if handler is None or not logging.getLogger().isEnabledFor(logging.INFO):
+            return
+        line = {
+            "event": "request",
+            **structlog.contextvars.get_contextvars(),
+            **fields,
+            "level": "info",
+            "ts": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        data = orjson.dumps(line, default=str).decode() + "\n"
+        handler.acquire()
+        try:
+            handler.stream.write(data)
+            handler.flush()
+        finally:
+            handler.release()
+
+
+access_log = _AccessLog()
 
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
@@ -40,6 +75,7 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    access_log.handler = handler
     root.setLevel(level.upper())
     # Our middleware writes the one access line per request; uvicorn's would duplicate it.
     logging.getLogger("uvicorn.access").disabled = True

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
 from app.core.errors import internal_error, problem
-from app.core.logging import get_logger
+from app.core.logging import access_log, get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -89,13 +89,14 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             metrics.observe(scope["method"], route, status, elapsed)
-            log.info(
-                "request",
-                method=scope["method"],
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                principal_id=state.get("principal_id"),
+            access_log.write(
+                {
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "principal_id": state.get("principal_id"),
+                }
             )
             structlog.contextvars.unbind_contextvars("request_id")
 
