@@ -108,7 +108,7 @@ async def seed(conn: asyncpg.Connection, lender_ids: list[str], debts: int, cont
                          IN ('paid', 'settled', 'written_off', 'recalled', 'closed') THEN 0
                     ELSE 5000 + (i * 104729) % 450000 END,
                (i % 5) * 1500, 0,
-               current_date - ((i * 31) % 420 - 20),
+               current_date - ((i * 31) % 420 - 20)::int,
                ({_array(STATUSES)})[1 + (i * 13) % {len(STATUSES)}],
                'collector', '[]'::jsonb, 0,
                now() - ((i % 400) || ' days')::interval, now()
