@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.compliance import loader, repository
+from app.compliance import loader, one, repository
 from app.compliance.loader import Destination, Facts
 from app.compliance.models import ComplianceDecision, Verdict
 from app.compliance.schemas import (
@@ -22,6 +22,7 @@ from app.compliance.schemas import (
     ReasonOut,
 )
 from app.core.auth import Principal
+from app.core.db import is_postgres
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import PageRequest
 from app.debtors.models import ContactChannel
@@ -90,6 +91,12 @@ def resolve_destination(
 async def load_one(
     session: AsyncSession, principal: Principal, debt_id: uuid.UUID, at: datetime
 ) -> Facts:
+    """One debt's facts: one round trip on PostgreSQL, the set-based loader on SQLite."""
+    if is_postgres(session):
+        found = await one.load_one_postgres(session, debt_id, at=at, scope=principal.lender_scope)
+        if found is None:
+            raise debts_service.DebtNotFound()
+        return found
     facts = await loader.load_facts(session, [debt_id], at=at, scope=principal.lender_scope)
     if debt_id not in facts:
         raise debts_service.DebtNotFound()
