@@ -1,5 +1,7 @@
 """Run the benchmark: `python -m bench.run [--quick] [--scenario NAME ...] [--baseline-only]`.
 
+The full run (no --quick, no --scenario) ends with the mixed load of `bench.mixed`.
+
 Starts PostgreSQL databases, the baseline and Arrears with the same uvicorn settings, seeds, drives
 each scenario with wrk on both sides (warm-up first, then alternating rounds), prints the ratio
 table and writes bench/results/latest.json.
@@ -352,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
         stats = outcome["stats"]
         print(stats_mod.table(stats) if stats["status"] == "ok" else f"stats: {stats}")
     print(f"\nratio = Arrears req/s / baseline req/s, same run; written {RESULTS / 'latest.json'}")
+    if not settings.quick and not args.scenario and not args.baseline_only:
+        from bench import mixed  # the full bench only: two 60 s runs
+
+        print("\nmixed load: python -m bench.mixed --seconds 60")
+        if mixed.main(["--seconds", "60"]) != 0:
+            return 1
     return 0
 
 

@@ -6,8 +6,9 @@ balancer polling /readyz would learn of the stop only from refused connections. 
 installed by the lifespan inside uvicorn's own signal handling (so in every worker process),
 marks the app as shutting down at once and hands the signal on to uvicorn after
 `ARREARS_SHUTDOWN_DRAIN_S`: meanwhile requests are still served and /readyz answers 503, so the
-balancer takes the replica out before it stops listening. A second SIGTERM, or SIGINT, stops
-without the wait.
+balancer takes the replica out before it stops listening. SIGINT stops without the wait; a
+repeated SIGTERM does not shorten it (a process group signalled as a whole, `--workers N`, has
+each worker signalled twice: by the sender and by uvicorn's supervisor).
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ def install_drain_hook(app: FastAPI, drain_s: float) -> Callable[[], None]:
         pending.append(loop.call_later(drain_s, hand_on, sig, None))
 
     def on_signal(sig: int, frame: FrameType | None) -> None:
-        first = not getattr(app.state, "shutting_down", False)
+        draining = getattr(app.state, "shutting_down", False)
         app.state.shutting_down = True
-        if first and sig == signal.SIGTERM and drain_s > 0:
-            log.warning("shutdown_draining", seconds=drain_s)
-            loop.call_soon_threadsafe(start_drain, sig)
+        if sig == signal.SIGTERM and drain_s > 0:
+            if not draining:
+                log.warning("shutdown_draining", seconds=drain_s)
+                loop.call_soon_threadsafe(start_drain, sig)
             return
         for handle in pending:
             handle.cancel()
