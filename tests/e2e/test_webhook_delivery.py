@@ -89,7 +89,7 @@ async def test_signed_event_reaches_a_receiver_that_fails_twice_exactly_once(
         assert event["type"] == "debt.created"
         assert event["data"]["debt_id"] == posted.json()["id"]
         assert event["data"]["external_ref"] == "D-1"
-    succeeded = [r for r in receiver.requests[2:]]
+    succeeded = list(receiver.requests[2:])
     assert len(succeeded) == 1
     listed = await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=ADMIN)
     [row] = listed.json()["items"]
