@@ -72,9 +72,13 @@ async def test_demo_creates_a_portfolio_and_working_keys(fresh_databases: FreshD
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            debts = await http.get("/v1/debts", params={"limit": 100}, headers=bearer(result["keys"]["lender"]))
+            debts = await http.get(
+                "/v1/debts", params={"limit": 100}, headers=bearer(result["keys"]["lender"])
+            )
             assert debts.status_code == 200 and len(debts.json()["items"]) == 25
-            agent = await http.get("/v1/debts", params={"limit": 1}, headers=bearer(result["keys"]["agent"]))
+            agent = await http.get(
+                "/v1/debts", params={"limit": 1}, headers=bearer(result["keys"]["agent"])
+            )
             assert agent.status_code == 200
     # Run again: the same debts are unchanged.
     code, out, _ = await arrears("demo", "--debts", "25", url=url)
