@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import unnest_insert
+from app.core.bulk import recordset_insert
 from app.core.db import dialect_insert, is_postgres
 from app.debtors.models import ContactPoint, Debtor
 
@@ -20,7 +20,7 @@ _KEPT_IF_NULL = ("national_id_encrypted", "national_id_last4", "timezone", "inco
 
 # PostgreSQL: one constant statement per batch (see app.core.bulk); `lender_id`, `created_at` and
 # `updated_at` are per-batch constants.
-_UPSERT_DEBTORS = unnest_insert(
+_UPSERT_DEBTORS = recordset_insert(
     "debtors",
     {
         "id": "uuid",
@@ -45,7 +45,7 @@ _UPSERT_DEBTORS = unnest_insert(
     + ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, debtors.{c})" for c in _KEPT_IF_NULL)
     + ", updated_at = EXCLUDED.updated_at RETURNING external_ref, id",
 )
-_ADD_CONTACT_POINTS = unnest_insert(
+_ADD_CONTACT_POINTS = recordset_insert(
     "contact_points",
     {"id": "uuid", "debtor_id": "uuid", "channel": "text", "value": "text", "type": "text"},
     {

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers import PhoneMetadata, phonenumberutil
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from app.core.schemas import Name, RequestModel, ResponseModel
@@ -17,6 +19,7 @@ from app.lenders.schemas import TimeZoneName
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _hhmm(value: str) -> str:
@@ -55,16 +58,84 @@ class Address(RequestModel):
     line1: Name | None = None
 
 
+def _is_valid_for(national_number: str, metadata: Any) -> bool:
+    """`_number_type_helper(...) != UNKNOWN` of phonenumbers, with the same tests in an order that
+    stops at the first match (fixed line first: most numbers are fixed line or mobile)."""
+    matches = phonenumberutil._is_number_matching_desc
+    if not matches(national_number, metadata.general_desc):
+        return False
+    if matches(national_number, metadata.fixed_line):
+        return True
+    if not metadata.same_mobile_and_fixed_line_pattern and matches(
+        national_number, metadata.mobile
+    ):
+        return True
+    return any(
+        matches(national_number, getattr(metadata, kind))
+        for kind in (
+            "premium_rate",
+            "toll_free",
+            "shared_cost",
+            "voip",
+            "personal_number",
+            "pager",
+            "uan",
+            "voicemail",
+        )
+    )
+
+
+def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
+    """`phonenumbers.is_valid_number` (region from the number, then validity in that region),
+    without classifying the number's type twice."""
+    country_code = number.country_code
+    regions = phonenumberutil.COUNTRY_CODE_TO_REGION_CODE.get(country_code or 0)
+    if country_code is None or not regions:
+        return False
+    national_number = phonenumberutil.national_significant_number(number)
+    region: str | None = regions[0] if len(regions) == 1 else None
+    if region is None:
+        for candidate in regions:
+            metadata = PhoneMetadata.metadata_for_region(candidate.upper(), None)
+            if metadata is None:
+                continue
+            if metadata.leading_digits is not None:
+                if re.match(metadata.leading_digits, national_number):
+                    region = candidate
+                    break
+            elif _is_valid_for(national_number, metadata):
+                region = candidate
+                break
+        if region is None:
+            return False
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
+    if metadata is None or (
+        region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+        and country_code != phonenumbers.country_code_for_valid_region(region)
+    ):
+        return False
+    return _is_valid_for(national_number, metadata)
+
+
+@lru_cache(maxsize=65536)
+def _phone_e164(value: str, region: str | None) -> tuple[str, bool]:
+    """(E.164, True) or (reason, False); cached, so a re-posted portfolio parses nothing."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return "not a phone number", False
+    if not _is_valid_number(number):
+        return "not a valid phone number", False
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)), True
+
+
 def normalise_value(channel: ContactChannel, value: str, region: str | None) -> str:
     """E.164 for phones (default region from the address), a normalised address for email."""
     if channel is ContactChannel.PHONE:
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            raise ValueError("not a phone number") from None
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError("not a valid phone number")
-        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        normalised, valid = _phone_e164(value, region)
+        if not valid:
+            raise ValueError(normalised)
+        return normalised
     if channel is ContactChannel.EMAIL:
         try:
             checked = validate_email(value, check_deliverability=False)
@@ -82,7 +153,7 @@ class ContactPointIn(RequestModel):
     @field_validator("value")
     @classmethod
     def _printable(cls, value: str) -> str:
-        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+        if _CONTROL.search(value):
             raise ValueError("control characters are not allowed")
         return value
 

@@ -15,10 +15,13 @@ item the database refuses never blocks the others.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -26,7 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.crypto import DataCipher, keyed_digest
+from app.core.crypto import DataCipher
 from app.core.errors import json_pointer
 from app.core.types import new_id
 from app.debtors import repository as debtors_repository
@@ -98,9 +101,17 @@ def validate_item(raw: Any, secret: str) -> DebtIn | list[ItemError]:
     return item
 
 
+@lru_cache(maxsize=8)
+def _keyed(secret: str) -> hmac.HMAC:
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+
 def digest(item: DebtIn, secret: str) -> str:
+    """`keyed_digest(secret, ...)` of the item as posted; the key schedule is computed once."""
     payload = item.model_dump(mode="json", exclude_unset=True)
-    return keyed_digest(secret, orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
+    mac = _keyed(secret).copy()
+    mac.update(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
+    return mac.hexdigest()
 
 
 def _debtor_row(ctx: IngestContext, debtor: DebtorIn) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, any_, bindparam, ins
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import unnest_insert
+from app.core.bulk import recordset_insert
 from app.core.db import dialect_insert, is_postgres
 from app.debtors.models import Debtor
 from app.debts.models import Debt, DebtEvent
@@ -19,7 +19,7 @@ from app.lenders.models import Lender
 
 # PostgreSQL: constant statements per batch (see app.core.bulk); the lender and the instant are
 # per-batch constants.
-_INSERT_DEBTS = unnest_insert(
+_INSERT_DEBTS = recordset_insert(
     "debts",
     {
         "id": "uuid",
@@ -48,7 +48,7 @@ _INSERT_DEBTS = unnest_insert(
     suffix="ON CONFLICT (lender_id, external_ref) DO NOTHING RETURNING external_ref, id",
 )
 _NEW_DEBT_CONSTANTS = {"credit_minor": 0, "escalation_level": "collector", "broken_plans": 0}
-_INSERT_EVENTS = unnest_insert(
+_INSERT_EVENTS = recordset_insert(
     "debt_events",
     {"id": "uuid", "debt_id": "uuid", "type": "text", "actor": "text", "data": "jsonb"},
     {"lender_id": "uuid", "at": "timestamptz"},
