@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export ARREARS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run migrate lint test test-sqlite test-postgres openapi bench bench-quick clean
+.PHONY: install run migrate lint test test-sqlite test-postgres fuzz openapi bench bench-quick clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test-postgres: install
 	fi
 
 test: lint test-sqlite test-postgres
+
+# Schemathesis against a real server and openapi/openapi.json (~4 minutes; see tests/fuzz/run.py).
+fuzz: install
+	$(PY) -m tests.fuzz.run
 
 openapi: install
 	$(BIN)/arrears openapi --output openapi/openapi.json

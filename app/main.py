@@ -31,6 +31,7 @@ from app.core.logging import configure_logging, get_logger
 from app.core.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from app.core.pagination import CursorCodec
 from app.core.problem_schema import PROBLEM_SCHEMA
+from app.core.ratelimit import RateLimiter
 from app.core.shutdown import install_drain_hook
 from app.debtors.router import router as debtors_router
 from app.debts.router import router as debts_router
@@ -125,6 +126,9 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
     app.state.run_background = run_background
     app.state.cursor_codec = CursorCodec(settings.secret_key.get_secret_value())
     app.state.cipher = DataCipher(settings.data_key.get_secret_value())
+    app.state.rate_limiter = RateLimiter(
+        settings.rate_limit_per_minute, limit_admin=settings.rate_limit_admin
+    )
     install_error_handlers(app)
     app.include_router(health_router)
     for router in ROUTERS:

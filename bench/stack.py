@@ -183,6 +183,10 @@ class Stack:
             ARREARS_DATABASE_URL=self.arrears_db_url,
             ARREARS_BOOTSTRAP_ADMIN_KEY=self.admin_key,
             ARREARS_BACKGROUND="off",
+            # wrk sends thousands of requests a second with one key: the per-key limit (600 a
+            # minute by default) would answer 429. `--arrears-env ARREARS_RATE_LIMIT_PER_MINUTE=N`
+            # measures with a limit.
+            ARREARS_RATE_LIMIT_PER_MINUTE="0",
         )
         env.update(self.arrears_env)
         return env

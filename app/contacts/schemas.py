@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from app.compliance.models import Channel
 from app.compliance.schemas import Purpose, ReasonOut, WarningOut
 from app.contacts.models import Direction, Outcome, Source
-from app.core.schemas import Instant, RequestModel, ResponseModel, Text
+from app.core.schemas import Day, Instant, RequestModel, ResponseModel, Text
 from app.debtors.models import ContactPointType
 
 To = Annotated[str, Field(min_length=1, max_length=320)]
@@ -19,7 +19,7 @@ To = Annotated[str, Field(min_length=1, max_length=320)]
 
 class Promise(RequestModel):
     amount_minor: int = Field(gt=0, le=10**15)
-    due_date: date
+    due_date: Day
 
 
 class ContactCreate(RequestModel):

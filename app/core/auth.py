@@ -103,7 +103,7 @@ def _bearer(request: Request) -> str:
 
 
 async def get_principal(request: Request, session: SessionDep) -> Principal:
-    """Authenticate the bearer key; 401 when it is missing, unknown or revoked."""
+    """Authenticate the bearer key (401 when missing, unknown or revoked), then rate-limit it."""
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
@@ -121,6 +121,7 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
     )
     request.state.principal = principal
     request.state.principal_id = str(found.key_id)
+    request.app.state.rate_limiter.take(found.key_id, found.role)
     return principal
 
 

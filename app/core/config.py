@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
     webhook_poll_interval_s: float = Field(default=1.0, gt=0)
     webhook_batch_size: int = Field(default=50, ge=1, le=1000)
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    rate_limit_admin: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:

@@ -118,8 +118,10 @@ async def idempotency_guard(
         str | None,
         Header(
             alias="Idempotency-Key",
-            description="1–255 printable ASCII characters; a retry with the same key and body "
-            "replays the first response (kept at least 24 h).",
+            description="1–255 printable ASCII characters (else 400); a retry with the same key "
+            "and body replays the first response (kept at least 24 h).",
+            # Documented only: the guard answers 400 (not 422) for a malformed key.
+            json_schema_extra={"minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
         ),
     ] = None,
 ) -> None:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+)
 
 # Control characters, line/paragraph separators and lone surrogates (category Cs is exactly
 # U+D800–U+DFFF): one regex scan, no per-character Python loop.
@@ -29,6 +36,25 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    # Pydantic's lax mode reads 0 or "0" as 1970-01-01 (a Unix time); the contract is YYYY-MM-DD.
+    if isinstance(value, str) and not _DAY.match(value):
+        raise ValueError("a date is YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("a date is a YYYY-MM-DD string")
+    return value
+
+
+def _text_instant(value: object) -> object:
+    # Likewise for instants: a number is not an RFC 3339 string.
+    if not isinstance(value, str | datetime):
+        raise ValueError("an instant is an RFC 3339 string")
+    return value
+
+
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
@@ -44,8 +70,14 @@ Text = Annotated[
 ]
 """Free text (notes): up to 4,000 characters; line breaks allowed, other control characters not."""
 
-Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_text_instant), AfterValidator(_utc)]
 """An RFC 3339 instant with an offset; stored and returned in UTC."""
+
+InstantParam = Annotated[datetime, BeforeValidator(_text_instant)]
+"""An RFC 3339 instant as a query parameter (the endpoint checks the offset itself)."""
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+"""A calendar date, `YYYY-MM-DD` (request bodies and query parameters)."""
 
 
 class RequestModel(BaseModel):

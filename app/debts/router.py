@@ -14,6 +14,7 @@ from app.core.deps import SessionDep
 from app.core.errors import InvalidInput
 from app.core.pagination import CursorQuery, LimitQuery, Page, PageRequest
 from app.core.routing import errors, v1_router
+from app.core.schemas import InstantParam
 from app.debts import service
 from app.debts.models import DebtStatus, Product
 from app.debts.schemas import BatchResult, DebtBatch, DebtCreate, DebtEventOut, DebtOut, DebtPatch
@@ -90,7 +91,7 @@ async def list_debts(
     max_dpd: Annotated[int | None, Query(ge=-100_000, le=100_000)] = None,
     assigned_agent_id: uuid.UUID | None = None,
     escalation_level: Annotated[str | None, Query(max_length=32)] = None,
-    updated_since: Annotated[datetime | None, Query()] = None,
+    updated_since: Annotated[InstantParam | None, Query()] = None,
     lender_id: uuid.UUID | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,

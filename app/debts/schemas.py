@@ -31,7 +31,16 @@ MAX_BATCH = 1000
 
 
 def _meta_size(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(orjson.dumps(value)) > MAX_META_BYTES:
+    if value is None:
+        return value
+    try:
+        encoded = orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        # Lone surrogates and integers past 64 bits: not storable JSON (and not a 500).
+        raise ValueError("meta must be plain JSON (no lone surrogates, 64-bit integers)") from None
+    if b"\\u0000" in encoded:
+        raise ValueError("meta must not contain NUL characters")  # PostgreSQL JSONB refuses them
+    if len(encoded) > MAX_META_BYTES:
         raise ValueError("meta must be at most 8 KB of JSON")
     return value
 

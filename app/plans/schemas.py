@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import Field, field_validator
 
-from app.core.schemas import RequestModel, ResponseModel
+from app.core.schemas import Day, RequestModel, ResponseModel
 from app.plans.models import Frequency, InstallmentStatus, PlanKind, PlanStatus
 from app.plans.schedule import MAX_INSTALLMENTS
 
@@ -19,7 +19,7 @@ def _plausible(value: date | None) -> date | None:
 
 
 class ScheduleItem(RequestModel):
-    due_date: date
+    due_date: Day
     amount_minor: int = Field(gt=0, le=10**15)
 
     _check_date = field_validator("due_date")(_plausible)
@@ -34,7 +34,7 @@ class PlanCreate(RequestModel):
     )
     installment_count: int | None = Field(default=None, ge=1, le=MAX_INSTALLMENTS)
     frequency: Frequency | None = None
-    first_due_date: date | None = Field(default=None, description="Required without schedule.")
+    first_due_date: Day | None = Field(default=None, description="Required without schedule.")
     schedule: list[ScheduleItem] | None = Field(
         default=None, min_length=1, max_length=MAX_INSTALLMENTS
     )

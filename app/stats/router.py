@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -12,6 +11,7 @@ from app.core.auth import Principal, authorize
 from app.core.clock import NowDep
 from app.core.deps import SessionDep
 from app.core.routing import errors, v1_router
+from app.core.schemas import Day
 from app.debts.models import Product
 from app.stats import periods, scope, service
 from app.stats import snapshots as snapshots  # registers the `stats_snapshots` sweep
@@ -36,7 +36,7 @@ LenderQuery = Annotated[
 ]
 ProductQuery = Annotated[Product | None, Query(description="Only debts of this product.")]
 FromQuery = Annotated[
-    date | None,
+    Day | None,
     Query(
         alias="from",
         description="First day, inclusive (default: 29 days before `to`). Days are counted in the "
@@ -44,7 +44,7 @@ FromQuery = Annotated[
     ),
 ]
 ToQuery = Annotated[
-    date | None, Query(alias="to", description="Last day, inclusive (default: today).")
+    Day | None, Query(alias="to", description="Last day, inclusive (default: today).")
 ]
 DOCUMENTED = errors(404)
 

@@ -116,27 +116,30 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _TELECOM_SCHEMA = _inline(TypeAdapter(TelecomEvent).json_schema())
+# What signing.parse_headers accepts (else 400), so the document says exactly that.
+_BASE64 = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+_SIGNATURE = f"v1,{_BASE64}"
 _SIGNATURE_HEADERS = [
     {
         "name": "webhook-id",
         "in": "header",
         "required": True,
         "description": "Unique per event (≤ 255 printable ASCII); a repeated id is not applied again.",
-        "schema": {"type": "string", "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     },
     {
         "name": "webhook-timestamp",
         "in": "header",
         "required": True,
         "description": "Unix seconds; more than 5 minutes from now is refused (401).",
-        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
     },
     {
         "name": "webhook-signature",
         "in": "header",
         "required": True,
         "description": "Space-separated `v1,<base64 HMAC-SHA256>` signatures (Standard Webhooks).",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": f"^{_SIGNATURE}( {_SIGNATURE}){{0,9}}$"},
     },
 ]
 
