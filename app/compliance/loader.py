@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import lru_cache
@@ -73,7 +73,7 @@ class Facts:
     history: tuple[HistoryContact, ...] = ()
 
 
-def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
+def chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
 
@@ -103,7 +103,7 @@ async def load_facts(
 ) -> dict[uuid.UUID, Facts]:
     """Facts for the caller's debts among `debt_ids` (others are simply absent)."""
     debts: list[Any] = []
-    for chunk in _chunks(list(debt_ids)):
+    for chunk in chunks(list(debt_ids)):
         stmt = select(
             Debt.id,
             Debt.lender_id,
@@ -119,7 +119,7 @@ async def load_facts(
     if not debts:
         return {}
     debtor_ids = list({d.debtor_id for d in debts})
-    lenders = await _lenders(session, {d.lender_id for d in debts})
+    lenders = await load_lenders(session, {d.lender_id for d in debts})
     debtors = await _by_ids(
         session,
         Debtor,
@@ -152,12 +152,13 @@ async def load_facts(
     return facts
 
 
-async def _lenders(
-    session: AsyncSession, ids: set[uuid.UUID]
+async def load_lenders(
+    session: AsyncSession, ids: Collection[uuid.UUID] | None
 ) -> dict[uuid.UUID, tuple[tuple[str, ...], tuple[LenderRule, ...]]]:
-    stmt = select(Lender.id, Lender.compliance_profiles, Lender.compliance_rules).where(
-        Lender.id.in_(ids)
-    )
+    """Profiles and parsed rules of these lenders (None: of every lender)."""
+    stmt = select(Lender.id, Lender.compliance_profiles, Lender.compliance_rules)
+    if ids is not None:
+        stmt = stmt.where(Lender.id.in_(ids))
     return {
         row.id: (tuple(row.compliance_profiles or ()), lender_rules(row.compliance_rules))
         for row in (await session.execute(stmt)).all()
@@ -168,7 +169,7 @@ async def _by_ids(
     session: AsyncSession, _model: Any, ids: list[Any], key: Any, *, columns: tuple[Any, ...]
 ) -> dict[Any, list[Any]]:
     found: dict[Any, list[Any]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for row in (await session.execute(select(*columns).where(key.in_(chunk)))).all():
             found[row[0]].append(row)
     return found
@@ -206,7 +207,7 @@ async def _attach_groups(
     members: dict[tuple[uuid.UUID, str], set[str]] = defaultdict(set)
     lender_ids = list({k[0] for k in keys})
     group_keys = list({k[1] for k in keys})
-    for chunk in _chunks(group_keys):
+    for chunk in chunks(group_keys):
         stmt = select(Debt.id, Debt.lender_id, Debt.group_key).where(
             Debt.lender_id.in_(lender_ids), Debt.group_key.in_(chunk)
         )
@@ -224,13 +225,16 @@ async def _attach_holds(
     at: datetime,
 ) -> None:
     found: dict[uuid.UUID, list[HoldState]] = defaultdict(list)
-    for chunk in _chunks(debtor_ids):
+    for chunk in chunks(debtor_ids):
         stmt = (
             select(Hold, ContactPoint.value)
             .outerjoin(ContactPoint, ContactPoint.id == Hold.contact_point_id)
             .where(
                 Hold.debtor_id.in_(chunk), or_(Hold.released_at.is_(None), Hold.released_at > at)
             )
+            .order_by(
+                Hold.starts_at, Hold.id
+            )  # one order everywhere: the first hold names a reason
         )
         for hold, destination in (await session.execute(stmt)).all():
             found[hold.debtor_id].append(hold_state(hold, destination))
@@ -260,7 +264,7 @@ async def _attach_consents(
     at: datetime,
 ) -> None:
     found: dict[uuid.UUID, list[ConsentState]] = defaultdict(list)
-    for chunk in _chunks(debtor_ids):
+    for chunk in chunks(debtor_ids):
         stmt = select(Consent).where(Consent.debtor_id.in_(chunk), Consent.given_at <= at)
         for c in (await session.scalars(stmt)).all():
             found[c.debtor_id].append(
@@ -301,7 +305,7 @@ async def _attach_history(
         Contact.purpose,
         Contact.source,
     )
-    for chunk in _chunks(debtor_ids):
+    for chunk in chunks(debtor_ids):
         stmt = select(*columns).where(
             Contact.debtor_id.in_(chunk),
             and_(Contact.occurred_at > since, Contact.occurred_at <= at),
@@ -333,7 +337,7 @@ def best_destination(facts: Facts, channel: str) -> Destination | None:
     points = [p for p in facts.points if p.channel.value == wanted and p.status.value == "active"]
     if not points:
         return None
-    best = min(points, key=lambda p: (_TYPE_PREFERENCE.get(p.type.value, 9), p.created_at))
+    best = min(points, key=lambda p: (_TYPE_PREFERENCE.get(p.type.value, 9), p.created_at, p.id))
     return Destination(best.id, best.value, best.type.value, best.status.value)
 
 

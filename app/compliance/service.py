@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.compliance import loader, one, repository
+from app.compliance import call_list, loader, one, repository
+from app.compliance.call_list import CallableResult
 from app.compliance.loader import Destination, Facts
 from app.compliance.models import ComplianceDecision, Verdict
 from app.compliance.schemas import (
-    BlockedDebt,
     CallableFilter,
     DecisionOut,
     LenderCompliance,
     LenderComplianceOut,
-    ReasonOut,
 )
 from app.core.auth import Principal
 from app.core.db import is_postgres
@@ -29,7 +27,7 @@ from app.debtors.models import ContactChannel
 from app.debtors.schemas import normalise_value
 from app.debts import service as debts_service
 from app.lenders import service as lenders_service
-from app.rules import Decision, evaluate, parse_lender_rules, preset_as_dict
+from app.rules import Decision, parse_lender_rules, preset_as_dict
 
 MAX_AHEAD = timedelta(minutes=1)
 _POINT_CHANNEL = {
@@ -109,10 +107,7 @@ def decide(
     ctx = loader.build_context(
         facts, at=at, channel=channel, purpose=purpose, destination=destination
     )
-    try:
-        return evaluate(ctx)
-    except ValueError as exc:  # e.g. an unknown profile code stored before validation existed
-        raise InvalidInput("#", f"The debt's compliance configuration is invalid: {exc}") from None
+    return call_list.run_engine(ctx)
 
 
 async def evaluate_request(
@@ -133,12 +128,6 @@ async def evaluate_request(
     return decide(facts, at=at, channel=channel, purpose=purpose, destination=destination)
 
 
-@dataclass
-class CallableResult:
-    allowed: list[uuid.UUID]
-    blocked: list[BlockedDebt]
-
-
 async def callable_debts(
     session: AsyncSession,
     principal: Principal,
@@ -149,36 +138,9 @@ async def callable_debts(
     purpose: str = "collection",
 ) -> CallableResult:
     """Which of these debts may be contacted on `channel` at `at`, through each debt's best destination."""
-    facts = await loader.load_facts(session, debt_ids, at=at, scope=principal.lender_scope)
-    allowed: list[uuid.UUID] = []
-    blocked: list[BlockedDebt] = []
-    for debt_id in dict.fromkeys(debt_ids):
-        f = facts.get(debt_id)
-        if f is None:
-            continue  # not the caller's: silently absent, as in every list
-        destination = loader.best_destination(f, channel)
-        if destination is None and channel in ("phone", "sms", "email"):
-            reason = ReasonOut(
-                code="NO_ACTIVE_DESTINATION",
-                message=f"No active contact point for {channel}.",
-                clears_at=None,
-            )
-            blocked.append(BlockedDebt(debt_id=debt_id, reasons=[reason], next_allowed_at=None))
-            continue
-        decision = decide(f, at=at, channel=channel, purpose=purpose, destination=destination)
-        if decision.allowed:
-            allowed.append(debt_id)
-        else:
-            reasons = [
-                ReasonOut(code=r.code, message=r.message, clears_at=r.clears_at)
-                for r in decision.reasons
-            ]
-            blocked.append(
-                BlockedDebt(
-                    debt_id=debt_id, reasons=reasons, next_allowed_at=decision.next_allowed_at
-                )
-            )
-    return CallableResult(allowed, blocked)
+    return await call_list.callable_debts(
+        session, debt_ids, scope=principal.lender_scope, channel=channel, at=at, purpose=purpose
+    )
 
 
 async def callable_selection(
