@@ -92,15 +92,15 @@ def lender_id_uuid(value: str) -> Any:
     return uuid.UUID(value)
 
 
-async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
-    await ensure_postgres()
-    arrears = await stack.start_arrears()
-    admin = {"Authorization": f"Bearer {stack.admin_key}"}
-    async with httpx.AsyncClient(base_url=arrears.url, timeout=300) as http:
+async def run_callable(base_url: str, admin_key: str, *, debts: int, rounds: int) -> dict[str, Any]:
+    """Seed `debts` debts for a new lender and time its phone call list `rounds` times."""
+    admin = {"Authorization": f"Bearer {admin_key}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=300) as http:
+        code = f"callable-{int(time.time())}"
         lender = await http.post(
             "/v1/lenders",
             json={
-                "code": "callable",
+                "code": code,
                 "name": "Call list bench",
                 "settings": {"timezone": "America/New_York"},
             },
@@ -108,10 +108,10 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         )
         lender.raise_for_status()
         lender_id = lender.json()["id"]
-        seed_s = await seed(lender_id, args.debts)
+        seed_s = await seed(lender_id, debts)
         body = {"channel": "phone", "filter": {"lender_id": lender_id}}
         timings, sizes = [], {}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             started = time.perf_counter()
             answer = await http.post("/v1/compliance/callable", json=body, headers=admin)
             timings.append(time.perf_counter() - started)
@@ -119,15 +119,29 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             data = answer.json()
             sizes = {"allowed": len(data["allowed"]), "blocked": len(data["blocked"])}
     return {
-        "debts": args.debts,
+        "debts": debts,
         "seed_seconds": round(seed_s, 2),
-        "rounds": args.rounds,
+        "rounds": rounds,
         "seconds": [round(t, 3) for t in timings],
         "median_seconds": round(statistics.median(timings), 3),
         "answer": sizes,
         "target_seconds": 5.0,
         "evaluated_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def summary(outcome: dict[str, Any]) -> str:
+    return (
+        f"call list of {outcome['debts']:,} debts: median {outcome['median_seconds']} s "
+        f"(runs {outcome['seconds']}), {outcome['answer']}, target < 5 s; "
+        f"seeded in {outcome['seed_seconds']} s"
+    )
+
+
+async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
+    await ensure_postgres()
+    arrears = await stack.start_arrears()
+    return await run_callable(arrears.url, stack.admin_key, debts=args.debts, rounds=args.rounds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench import callable as callable_mod
 from bench import ingest as ingest_mod
 from bench import report, seed
 from bench import stats as stats_mod
@@ -48,7 +49,7 @@ class Settings:
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
-    names = [s.name for s in SCENARIOS] + ["ingest", "stats"]
+    names = [s.name for s in SCENARIOS] + ["ingest", "callable", "stats"]
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     p.add_argument("--quick", action="store_true", help="short smoke run (< 3 minutes)")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME", help=str(names))
@@ -66,6 +67,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     p.add_argument(
         "--ingest-max-seconds", type=float, help="per side; no batch starts later (600; quick 30)"
     )
+    p.add_argument("--callable-debts", type=int, help="debts in the call list (100000; quick 5000)")
     p.add_argument("--stats-debts", type=int, help="debts for the stats bench (1e6; quick 20000)")
     p.add_argument("--stats-contacts", type=int, help="contacts for it (5e6; quick 100000)")
     p.add_argument(
@@ -241,10 +243,11 @@ async def postgres_version(dsn: str) -> str:
 async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> dict[str, Any]:
     wrk = ensure_wrk()
     await ensure_postgres()
-    selected = [n for n in args.scenario if n not in ("ingest", "stats")]
+    selected = [n for n in args.scenario if n not in ("ingest", "callable", "stats")]
     scenarios = by_name(selected) if args.scenario else list(SCENARIOS)
     run_ingest = not args.scenario or "ingest" in args.scenario
     run_stats = not args.scenario or "stats" in args.scenario
+    run_call_list = not args.scenario or "callable" in args.scenario
     started = dt.datetime.now(dt.UTC)
     print(f"starting baseline ({settings.workers} workers) ...", flush=True)
     await stack.start_baseline()
@@ -274,6 +277,9 @@ async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> d
                 concurrency=settings.ingest_concurrency,
                 max_seconds=settings.ingest_max_seconds,
             )
+        callable_result = None
+        if run_call_list and ctx is not None and stack.arrears is not None:
+            callable_result = await _callable(args, settings, stack, paths)
         stats_result = None
         if run_stats and ctx is not None and stack.arrears is not None:
             stats_result = await _stats(args, settings, stack, paths)
@@ -290,8 +296,31 @@ async def amain(args: argparse.Namespace, settings: Settings, stack: Stack) -> d
         "debtor_timezone": ctx.cache.get("debtor_timezone") if ctx else None,
         "scenarios": results,
         "ingest": ingest_result,
+        "callable": callable_result,
         "stats": stats_result,
     }
+
+
+async def _callable(
+    args: argparse.Namespace, settings: Settings, stack: Stack, paths: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The call list over a SQL-seeded portfolio (bench/callable.py) on the run's database."""
+    if paths is not None and "/v1/compliance/callable" not in paths:
+        return {
+            "status": "skipped",
+            "reason": "POST /v1/compliance/callable is not in openapi.json",
+        }
+    debts = args.callable_debts or (5_000 if settings.quick else 100_000)
+    print(f"call list of {debts:,} debts ...", flush=True)
+    assert stack.arrears is not None
+    try:
+        result = await callable_mod.run_callable(
+            stack.arrears.url, stack.admin_key, debts=debts, rounds=2 if settings.quick else 3
+        )
+    except (RuntimeError, httpx.HTTPError, asyncpg.PostgresError) as exc:
+        return {"status": "error", "reason": str(exc)[:500]}
+    print(callable_mod.summary(result), flush=True)
+    return result | {"status": "ok"}
 
 
 async def _stats(
@@ -324,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         for s in SCENARIOS:
             print(f"{s.name:<14} {s.arrears_method} {s.arrears_path}  vs  {s.baseline_endpoint}")
         print(f"{'ingest':<14} POST /v1/debts/batch  vs  POST /batch-copy and raw COPY")
+        print(
+            f"{'callable':<14} POST /v1/compliance/callable over N SQL-seeded debts (target < 5 s)"
+        )
         print(f"{'stats':<14} GET /v1/stats/portfolio, /contacts  vs  hand-written SQL (asyncpg)")
         return 0
     signal.signal(signal.SIGTERM, _terminate)
@@ -353,6 +385,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
         stats = outcome["stats"]
         print(stats_mod.table(stats) if stats["status"] == "ok" else f"stats: {stats}")
+    call_list = outcome.get("callable")
+    if call_list:
+        print()
+        ok = call_list["status"] == "ok"
+        print(callable_mod.summary(call_list) if ok else f"callable: {call_list}")
     print(f"\nratio = Arrears req/s / baseline req/s, same run; written {RESULTS / 'latest.json'}")
     if not settings.quick and not args.scenario and not args.baseline_only:
         from bench import mixed  # the full bench only: two 60 s runs
