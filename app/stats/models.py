@@ -1,17 +1,17 @@
-"""Daily bucket snapshots (for roll rates) and the indexes the statistics queries read through."""
+"""Daily bucket snapshots (for roll rates), the portfolio summary, and the statistics indexes."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.contacts.models import Contact
 from app.core.db import Base
 from app.core.types import Money, UTCDateTime, str_enum
-from app.debts.models import Debt, DebtEvent, Product
+from app.debts.models import Debt, DebtEvent, DebtStatus, Product
 from app.payments.models import Payment
 
 
@@ -45,6 +45,29 @@ class DebtBucketSnapshot(Base):
     bucket: Mapped[str] = mapped_column(String(8), nullable=False)
     balance_minor: Mapped[int] = mapped_column(Money, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+
+
+class PortfolioSummary(Base):
+    """Debts and their sums per (lender, status, product, currency, due date), kept by triggers.
+
+    Written only by the database triggers on `debts` (migration 0008 explains them), in the
+    same transaction as the write, so it is exact and current whatever wrote the debt. A key
+    whose debts all moved away keeps a row of zeros; readers skip `debts = 0`.
+    """
+
+    __tablename__ = "debt_portfolio_summary"
+
+    lender_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("lenders.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[DebtStatus] = mapped_column(str_enum(DebtStatus), primary_key=True)
+    product: Mapped[Product] = mapped_column(str_enum(Product), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    due_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    debts: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    balance_minor: Mapped[int] = mapped_column(Money, nullable=False)
+    principal_minor: Mapped[int] = mapped_column(Money, nullable=False)
+    fees_minor: Mapped[int] = mapped_column(Money, nullable=False)
 
 
 # Indexes on other domains' tables that exist for the statistics (created by migration 0007).

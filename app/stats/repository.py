@@ -1,4 +1,4 @@
-"""Portfolio aggregates, lender zones and the daily bucket snapshots: SQL only, one GROUP BY each."""
+"""Portfolio aggregates (from the trigger-kept summary), lender zones, daily bucket snapshots."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.debts.dpd import BUCKETS
 from app.debts.models import Debt, Product
 from app.debts.status import TERMINAL
 from app.lenders.models import Lender
-from app.stats.models import DebtBucketSnapshot, SnapshotDay
+from app.stats.models import DebtBucketSnapshot, PortfolioSummary, SnapshotDay
 
 TERMINAL_VALUES = sorted(s.value for s in TERMINAL)
 
@@ -61,34 +61,41 @@ async def portfolio_cube(
     product: Product | None,
     todays: dict[date, list[uuid.UUID]],
 ) -> list[tuple[str, str, str, str, int, int, int, int]]:
-    """(status, product, bucket, currency, count, balance, principal, fees) per combination."""
-    bucket = bucket_expression(Debt.due_date, Debt.lender_id, todays).label("bucket")
+    """(status, product, bucket, currency, count, balance, principal, fees) per combination.
+
+    Read from `debt_portfolio_summary` (one row per lender, status, product, currency and due
+    date, kept current by triggers on `debts`, migration 0008) rather than from `debts`: the
+    buckets still follow each lender's local today, computed here from the stored due dates.
+    """
+    s = PortfolioSummary
+    bucket = bucket_expression(s.due_date, s.lender_id, todays).label("bucket")
     # The CASE carries bound dates, so it is grouped through a derived table (PostgreSQL would
     # see the SELECT's and the GROUP BY's parameters as different expressions).
-    debts = select(
-        Debt.status,
-        Debt.product,
+    rows = select(
+        s.status,
+        s.product,
         bucket,
-        Debt.currency,
-        Debt.balance_minor,
-        Debt.principal_minor,
-        Debt.fees_minor,
-    ).where(lender_filter(Debt.lender_id, lender_ids))
+        s.currency,
+        s.debts,
+        s.balance_minor,
+        s.principal_minor,
+        s.fees_minor,
+    ).where(lender_filter(s.lender_id, lender_ids), s.debts != 0)
     if product is not None:
-        debts = debts.where(Debt.product == product)
-    d = debts.subquery()
+        rows = rows.where(s.product == product)
+    d = rows.subquery()
     keys = (d.c.status, d.c.product, d.c.bucket, d.c.currency)
     stmt = select(
         *keys,
-        func.count(),
-        func.coalesce(func.sum(d.c.balance_minor), 0),
-        func.coalesce(func.sum(d.c.principal_minor), 0),
-        func.coalesce(func.sum(d.c.fees_minor), 0),
+        func.sum(d.c.debts),
+        func.sum(d.c.balance_minor),
+        func.sum(d.c.principal_minor),
+        func.sum(d.c.fees_minor),
     ).group_by(*keys)
-    rows = (await session.execute(stmt)).all()
+    result = (await session.execute(stmt)).all()
     return [
         (str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), int(r[5]), int(r[6]), int(r[7]))
-        for r in rows
+        for r in result
     ]
 
 
