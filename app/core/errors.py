@@ -157,14 +157,22 @@ _HTTP_TITLES = {
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route serves on this path (the router names only the first match's)."""
-    methods: set[str] = set()
+    """The methods of the resource at this path (the router names only its first match's).
+
+    The resource is the most specific template that matches: `/v1/debts/batch` rather than
+    `/v1/debts/{debt_id}`.
+    """
+    by_template: dict[str, set[str]] = {}
     for context in iter_route_contexts(request.app.routes):
         route = context.original_route
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(request.url.path):
+            methods = by_template.setdefault(getattr(route, "path", ""), set())
             methods.update(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods))
+    if not by_template:
+        return ""
+    template = min(by_template, key=lambda path: path.count("{"))
+    return ", ".join(sorted(by_template[template]))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:

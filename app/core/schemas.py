@@ -48,8 +48,13 @@ def _iso_day(value: object) -> object:
     return value
 
 
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
 def _text_instant(value: object) -> object:
-    # Likewise for instants: a number is not an RFC 3339 string.
+    # Likewise for instants: neither 0 nor "0.5" is an RFC 3339 string.
+    if isinstance(value, str) and not _INSTANT.match(value.strip()):
+        raise ValueError("an instant is an RFC 3339 string")
     if not isinstance(value, str | datetime):
         raise ValueError("an instant is an RFC 3339 string")
     return value
