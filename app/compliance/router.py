@@ -20,7 +20,7 @@ from app.compliance.schemas import (
 )
 from app.core.auth import Principal, authorize
 from app.core.clock import NowDep
-from app.core.deps import SessionDep
+from app.core.deps import SessionDep, read_only
 from app.core.pagination import CursorQuery, LimitQuery, Page, PageRequest
 from app.core.routing import errors, v1_router
 from app.rules import list_presets
@@ -71,6 +71,7 @@ async def get_lender_compliance(
 
 
 @router.post("/compliance/evaluate", response_model=EvaluateResponse, responses=errors(404, 415))
+@read_only
 async def evaluate_outreach(
     body: EvaluateRequest, session: SessionDep, principal: Evaluator, now: NowDep
 ) -> EvaluateResponse:

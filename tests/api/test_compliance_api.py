@@ -318,3 +318,36 @@ async def test_evaluate_validates_and_scopes(client: httpx.AsyncClient, ny: dict
         headers=h,
     )
     assert assert_problem(bad_point, 422)["errors"][0]["pointer"] == "#/contact_point_id"
+
+
+async def test_evaluate_runs_in_a_read_only_unit_of_work(
+    client: httpx.AsyncClient, ny: dict
+) -> None:
+    """Evaluate writes nothing, so it runs like a GET; with an Idempotency-Key it still replays."""
+    from fastapi.routing import iter_route_contexts
+
+    from app.core.deps import _is_read_only
+    from app.main import create_app
+
+    app = create_app()
+    routes = [c.original_route for c in iter_route_contexts(app.routes)]
+    route = next(r for r in routes if getattr(r, "path", "") == "/v1/compliance/evaluate")
+
+    class FakeRequest:
+        method = "POST"
+        scope = {"route": route}
+        headers: dict[str, str] = {}
+
+    assert _is_read_only(FakeRequest())  # type: ignore[arg-type]
+    FakeRequest.headers = {"idempotency-key": "k"}
+    assert not _is_read_only(FakeRequest())  # type: ignore[arg-type]
+    body = {"debt_id": ny["debt_id"], "channel": "phone", "at": "2026-03-10T15:00:00Z"}
+    headers = {
+        **ny["agent_h"],
+        "X-Arrears-Now": "2026-03-10T15:00:00Z",
+        "Idempotency-Key": "eval-1",
+    }
+    first = await client.post("/v1/compliance/evaluate", json=body, headers=headers)
+    again = await client.post("/v1/compliance/evaluate", json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
