@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     background: Background = Background.ON
     sweep_interval_s: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
-    access_log: bool = True
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
