@@ -113,7 +113,8 @@ def api_routes(app: FastAPI) -> Iterator[tuple[str, str, str | None]]:
         for method in sorted(route.methods):
             if (method, route.path) not in UNAUTHENTICATED:
                 assert permissions, f"{method} {route.path} has no authorize(...) dependency"
-            yield method, route.path, next(iter(permissions), None)
+            # path_format: the template without convertors (`{debt_id:uuid}` → `{debt_id}`).
+            yield method, route.path_format, next(iter(permissions), None)
 
 
 def fill(path: str, ids: dict[str, str]) -> str:

@@ -29,7 +29,8 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # path_format: the template without convertors (`{debt_id:uuid}` → `{debt_id}`).
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) else "<unmatched>"
 
 

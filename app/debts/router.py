@@ -119,7 +119,8 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-@router.get("/debts/{debt_id}", response_model=DebtOut, responses=errors(404))
+# `:uuid` keeps `/v1/debts/batch` out of these routes: other methods on it answer 405, not 422.
+@router.get("/debts/{debt_id:uuid}", response_model=DebtOut, responses=errors(404))
 async def get_debt(
     debt_id: uuid.UUID, session: SessionDep, principal: Reader, now: NowDep
 ) -> DebtOut:
@@ -127,7 +128,7 @@ async def get_debt(
     return await service.get_debt(session, principal, debt_id, now=now)
 
 
-@router.patch("/debts/{debt_id}", response_model=DebtOut, responses=errors(404, 409, 415))
+@router.patch("/debts/{debt_id:uuid}", response_model=DebtOut, responses=errors(404, 409, 415))
 async def patch_debt(
     debt_id: uuid.UUID,
     body: DebtPatch,

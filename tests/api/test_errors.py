@@ -103,3 +103,10 @@ async def test_unhandled_error_is_500_problem_without_stack_trace(database_url: 
     assert_problem(response, 500, "internal-error")
     assert response.headers["x-request-id"] == "req-500"
     assert "Traceback" not in response.text and "Jane" not in response.text
+
+
+async def test_other_methods_on_the_batch_route_are_405(client: httpx.AsyncClient) -> None:
+    response = await client.patch("/v1/debts/batch", json={}, headers=ADMIN)
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "POST"
+    assert_problem(await client.get("/v1/debts/batch", headers=ADMIN), 405)
