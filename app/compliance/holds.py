@@ -100,28 +100,15 @@ async def create_hold(
         )
     published = [(outbox.EventType.HOLD_CREATED.value, outbox.hold_created(hold))]
     if debt is not None and body.type is HoldType.DISPUTE and debt.status in _DISPUTABLE:
-        change = outbox.status_changed(debt, debt.status.value, "disputed", "dispute")
-        published.append((outbox.EventType.DEBT_STATUS_CHANGED.value, change))
-        _set_status(session, debt, DebtStatus.DISPUTED, now, "dispute")
+        published.append(
+            events.move_status(
+                session, debt, DebtStatus.DISPUTED, cause="dispute", actor=events.SYSTEM, at=now
+            )
+        )
     await outbox.emit_many(session, lender_id=hold.lender_id, events=published, at=now)
     for listener in HOLD_LISTENERS:
         await listener(session, hold, now)
     return hold
-
-
-def _set_status(
-    session: AsyncSession, debt: Debt, target: DebtStatus, now: datetime, cause: str
-) -> None:
-    events.record(
-        session,
-        debt,
-        "debt.status_changed",
-        at=now,
-        actor=events.SYSTEM,
-        data={"before": debt.status.value, "after": target.value, "cause": cause},
-    )
-    debt.status = target
-    debt.updated_at = now
 
 
 async def release_hold(
@@ -145,7 +132,14 @@ async def release_hold(
         debt = await debts_repository.get(session, hold.debt_id, None, for_update=True)
         still = await repository.active_dispute_holds(session, hold.debt_id)
         if debt is not None and debt.status is DebtStatus.DISPUTED and not still:
-            _set_status(session, debt, DebtStatus.ACTIVE, now, "dispute_resolved")
+            events.move_status(
+                session,
+                debt,
+                DebtStatus.ACTIVE,
+                cause="dispute_resolved",
+                actor=events.SYSTEM,
+                at=now,
+            )
     return hold
 
 

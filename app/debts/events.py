@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.types import new_id
-from app.debts.models import Debt, DebtEvent
+from app.debts.models import Debt, DebtEvent, DebtStatus
+from app.webhooks import outbox
 
 SYSTEM = "system"
 
@@ -41,6 +42,31 @@ def record(
     )
     session.add(event)
     return event
+
+
+def move_status(
+    session: AsyncSession,
+    debt: Debt,
+    target: DebtStatus,
+    *,
+    cause: str,
+    actor: str,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Move the debt to `target` with its timeline entry; returns the outbound event to queue.
+
+    Every status change goes through here, so the timeline and the `debt.status_changed` event
+    always say the same thing; checking the transition is the caller's business.
+    """
+    before = debt.status.value
+    record(session, debt, "debt.status_changed", at=at, actor=actor,
+           data={"before": before, "after": target.value, "cause": cause, **(data or {})})  # fmt: skip
+    debt.status = target
+    debt.updated_at = at
+    return outbox.EventType.DEBT_STATUS_CHANGED.value, outbox.status_changed(
+        debt, before, target.value, cause
+    )
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -218,17 +218,9 @@ def _apply_update(
         events.record(session, debt, "debt.updated", at=ctx.now, actor=ctx.actor, data=changed)
     target = after_balance_change(debt.status, debt.balance_minor + debt.fees_minor)
     if target is not None:
-        events.record(
-            session,
-            debt,
-            "debt.status_changed",
-            at=ctx.now,
-            actor=events.SYSTEM,
-            data={"before": debt.status.value, "after": target.value, "cause": "balance"},
+        return events.move_status(
+            session, debt, target, cause="balance", actor=events.SYSTEM, at=ctx.now
         )
-        change = outbox.status_changed(debt, debt.status.value, target.value, "balance")
-        debt.status = target
-        return outbox.EventType.DEBT_STATUS_CHANGED, change
     return None
 
 

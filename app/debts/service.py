@@ -245,15 +245,7 @@ async def patch_debt(
         check_settable(principal, target)
         if target is not debt.status:
             check_transition(debt.status, target)
-            events.record(
-                session,
-                debt,
-                "debt.status_changed",
-                at=now,
-                actor=actor,
-                data={"before": debt.status.value, "after": target.value, "cause": "manual"},
-            )
-            await _emit_status(session, debt, target, "manual", now)
+            await _emit_status(session, debt, target, "manual", now, actor=actor)
     debt.updated_at = now
     await session.flush()
     return await get_debt(session, principal, debt.id, now=now)
@@ -275,18 +267,18 @@ async def list_events(
 
 
 async def _emit_status(
-    session: AsyncSession, debt: Debt, target: DebtStatus, cause: str, now: datetime
+    session: AsyncSession,
+    debt: Debt,
+    target: DebtStatus,
+    cause: str,
+    now: datetime,
+    *,
+    actor: str,
+    data: dict[str, Any] | None = None,
 ) -> None:
-    """Move the debt to `target` and queue the outbound `debt.status_changed` event."""
-    payload = outbox.status_changed(debt, debt.status.value, target.value, cause)
-    debt.status = target
-    await outbox.emit(
-        session,
-        lender_id=debt.lender_id,
-        event_type=outbox.EventType.DEBT_STATUS_CHANGED,
-        payload=payload,
-        at=now,
-    )
+    """Move the debt to `target` (timeline entry included) and queue the outbound event."""
+    moved = events.move_status(session, debt, target, cause=cause, actor=actor, at=now, data=data)
+    await outbox.emit_many(session, lender_id=debt.lender_id, events=[moved], at=now)
 
 
 async def find_by_external_ref(
@@ -328,15 +320,7 @@ async def adjust_balance(
     debt.updated_at = now
     target = after_balance_change(debt.status, debt.balance_minor + debt.fees_minor)
     if target is not None:
-        events.record(
-            session,
-            debt,
-            "debt.status_changed",
-            at=now,
-            actor=events.SYSTEM,
-            data={"before": debt.status.value, "after": target.value, "cause": "balance"},
-        )
-        await _emit_status(session, debt, target, "balance", now)
+        await _emit_status(session, debt, target, "balance", now, actor=events.SYSTEM)
     await session.flush()
     return True
 
@@ -354,15 +338,7 @@ async def close_debt(
     if debt.status is DebtStatus.CLOSED:
         return False
     check_transition(debt.status, DebtStatus.CLOSED)
-    events.record(
-        session,
-        debt,
-        "debt.status_changed",
-        at=now,
-        actor=actor,
-        data={"before": debt.status.value, "after": "closed", "cause": cause, **(data or {})},
-    )
-    await _emit_status(session, debt, DebtStatus.CLOSED, cause, now)
+    await _emit_status(session, debt, DebtStatus.CLOSED, cause, now, actor=actor, data=data)
     debt.updated_at = now
     await session.flush()
     return True

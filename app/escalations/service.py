@@ -132,19 +132,8 @@ async def escalate(
 def _move_published(
     session: AsyncSession, debt: Debt, escalation: Escalation, *, now: datetime, actor: str
 ) -> list[tuple[str, dict[str, Any]]]:
-    """`_move`, and the outbound status event when the debt's status changed."""
-    before = debt.status
-    _move(session, debt, escalation, now=now, actor=actor)
-    if debt.status is before:
-        return []
-    change = outbox.status_changed(debt, before.value, debt.status.value, "escalation")
-    return [(outbox.EventType.DEBT_STATUS_CHANGED.value, change)]
-
-
-def _move(
-    session: AsyncSession, debt: Debt, escalation: Escalation, *, now: datetime, actor: str
-) -> None:
-    """Put the debt at the escalation's level, with the status that level implies."""
+    """Put the debt at the escalation's level, with the status that level implies; returns the
+    outbound status event when the status changed."""
     target = Level(escalation.to_level)
     status = DEBT_STATUS[target]
     if status is not debt.status:
@@ -158,17 +147,10 @@ def _move(
         data["rule"] = escalation.rule["name"]
     events.record(session, debt, "debt.escalated", at=now, actor=actor, data=data)
     debt.escalation_level = target.value
-    if status is not debt.status:
-        events.record(
-            session,
-            debt,
-            "debt.status_changed",
-            at=now,
-            actor=actor,
-            data={"before": debt.status.value, "after": status.value, "cause": "escalation"},
-        )
-        debt.status = status
     debt.updated_at = now
+    if status is debt.status:
+        return []
+    return [events.move_status(session, debt, status, cause="escalation", actor=actor, at=now)]
 
 
 async def request_escalation(

@@ -104,17 +104,9 @@ async def record_payment(
     outbound = [(outbox.EventType.PAYMENT_RECEIVED.value, _received(debt, payment))]
     target = after_balance_change(debt.status, debt.balance_minor + debt.fees_minor)
     if target is not None:
-        events.record(
-            session,
-            debt,
-            "debt.status_changed",
-            at=now,
-            actor=events.SYSTEM,
-            data={"before": debt.status.value, "after": target.value, "cause": "payment"},
+        outbound.append(
+            events.move_status(session, debt, target, cause="payment", actor=events.SYSTEM, at=now)
         )
-        change = outbox.status_changed(debt, debt.status.value, target.value, "payment")
-        outbound.append((outbox.EventType.DEBT_STATUS_CHANGED.value, change))
-        debt.status = target
     await outbox.emit_many(session, lender_id=debt.lender_id, events=outbound, at=now)
     await session.flush()
     return payment, True

@@ -54,12 +54,10 @@ async def move_debt(
         check_transition(debt.status, target)
     elif target not in TRANSITIONS[debt.status]:
         return
-    data = {"before": debt.status.value, "after": target.value, "cause": "plan"}
-    events.record(session, debt, "debt.status_changed", at=now, actor=actor, data=data)
-    change = outbox.status_changed(debt, debt.status.value, target.value, "plan")
-    debt.status = target
-    debt.updated_at = now
-    await publish(session, debt, outbox.EventType.DEBT_STATUS_CHANGED, change, now=now)
+    event_type, change = events.move_status(
+        session, debt, target, cause="plan", actor=actor, at=now
+    )
+    await publish(session, debt, event_type, change, now=now)
 
 
 async def publish(
