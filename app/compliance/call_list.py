@@ -40,10 +40,6 @@ from app.rules import (
 from app.rules.selection import applicable_profiles
 from app.rules.zones import base_zones
 
-_POINT_CHANNEL = {"phone": "phone", "sms": "phone", "email": "email", "letter": "postal",
-                  "visit": "postal"}  # fmt: skip
-_NEEDS_DESTINATION = frozenset({"phone", "sms", "email"})
-_TYPE_PREFERENCE = {"cell": 0, "personal": 1, "home": 2, "other": 3, "work": 4}
 _NO_IDS = "[]"
 
 
@@ -78,7 +74,7 @@ def best_point(points: Sequence[Any] | None) -> Any:
     """(id, value, type, status, created_at) of the dialer's choice, as `loader.best_destination`."""
     if not points:
         return None
-    return min(points, key=lambda p: (_TYPE_PREFERENCE.get(p[2], 9), p[4], p[0]))
+    return min(points, key=lambda p: (loader.TYPE_PREFERENCE.get(p[2], 9), p[4], p[0]))
 
 
 @lru_cache(maxsize=1024)
@@ -227,7 +223,7 @@ async def _answers_by_shape(
     """PostgreSQL: group the debts by shape in SQL, decide one debt per group."""
     lenders = await loader.load_lenders(session, scope)
     since = {lid: at - loader.rules_horizon(rules, at) for lid, (_, rules) in lenders.items()}
-    groups = await bulk.shapes(session, wanted, since, at, _POINT_CHANNEL[channel])
+    groups = await bulk.shapes(session, wanted, since, at, loader.POINT_CHANNEL[channel])
     decided = await _answers(session, [g[0] for g in groups], scope, channel, at, purpose)
     answers: dict[uuid.UUID, _Answer] = {}
     for group in groups:
@@ -253,7 +249,7 @@ async def _answers(
     answers: dict[uuid.UUID, _Answer] = {}
     for debt in rows:
         point = best_point(plan.points.get(debt[2]))
-        if point is None and channel in _NEEDS_DESTINATION:
+        if point is None and channel in loader.NEEDS_DESTINATION:
             answers[debt[0]] = no_destination
         else:
             answers[debt[0]] = plan.decide(debt, point)
@@ -268,8 +264,10 @@ async def _load(session: AsyncSession, plan: CallList, rows: list[Any]) -> None:
     }
     plan.oldest = min(plan.since.values())
     debtor_ids = list({row[2] for row in rows})
-    plan.points = await bulk.points(session, debtor_ids, _POINT_CHANNEL[plan.channel])
-    if plan.channel in _NEEDS_DESTINATION:  # without a destination the answer needs no history
+    plan.points = await bulk.points(session, debtor_ids, loader.POINT_CHANNEL[plan.channel])
+    if (
+        plan.channel in loader.NEEDS_DESTINATION
+    ):  # without a destination the answer needs no history
         debtor_ids = [d for d in debtor_ids if d in plan.points]
     plan.groups = await bulk.groups(session, {(row[1], row[5]) for row in rows if row[5]})
     plan.holds, plan.consents = await bulk.holds_and_consents(session, debtor_ids, at)

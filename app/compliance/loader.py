@@ -39,14 +39,16 @@ from app.rules import (
 
 CHUNK = 5000
 # Which contact points serve which outreach channel, best first (a dialer calls the cell first).
-_POINT_CHANNEL = {
+POINT_CHANNEL = {
     "phone": "phone",
     "sms": "phone",
     "email": "email",
     "letter": "postal",
     "visit": "postal",
 }
-_TYPE_PREFERENCE = {"cell": 0, "personal": 1, "home": 2, "other": 3, "work": 4}
+TYPE_PREFERENCE = {"cell": 0, "personal": 1, "home": 2, "other": 3, "work": 4}
+# Channels that need a contact point; letters and visits go to the address.
+NEEDS_DESTINATION = frozenset({"phone", "sms", "email"})
 _MIN_HORIZON = timedelta(days=31)
 
 
@@ -333,11 +335,11 @@ async def _attach_history(
 
 def best_destination(facts: Facts, channel: str) -> Destination | None:
     """The contact point a dialer would use for `channel`: active, by type preference."""
-    wanted = _POINT_CHANNEL[channel]
+    wanted = POINT_CHANNEL[channel]
     points = [p for p in facts.points if p.channel.value == wanted and p.status.value == "active"]
     if not points:
         return None
-    best = min(points, key=lambda p: (_TYPE_PREFERENCE.get(p.type.value, 9), p.created_at, p.id))
+    best = min(points, key=lambda p: (TYPE_PREFERENCE.get(p.type.value, 9), p.created_at, p.id))
     return Destination(best.id, best.value, best.type.value, best.status.value)
 
 

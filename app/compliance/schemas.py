@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from app.compliance.models import Channel, ConsentType, HoldType, Verdict
 from app.core.schemas import Instant, RequestModel, ResponseModel, Text
 from app.debtors.models import ContactPointType
 from app.debts.models import DebtStatus, Product
-from app.rules import KNOWN_PROFILE_CODES
+from app.debts.schemas import ProfileCode
 
 Purpose = Literal[
     "collection",
@@ -24,15 +24,6 @@ Purpose = Literal[
     "response_to_query_or_complaint",
     "statutory_notice",
 ]
-
-
-def _known_profile(code: str) -> str:
-    if code not in KNOWN_PROFILE_CODES:
-        raise ValueError("unknown compliance profile")
-    return code
-
-
-ProfileCode = Annotated[str, AfterValidator(_known_profile)]
 
 
 class HoldCreate(RequestModel):

@@ -30,13 +30,6 @@ from app.lenders import service as lenders_service
 from app.rules import Decision, parse_lender_rules, preset_as_dict
 
 MAX_AHEAD = timedelta(minutes=1)
-_POINT_CHANNEL = {
-    "phone": ContactChannel.PHONE,
-    "sms": ContactChannel.PHONE,
-    "email": ContactChannel.EMAIL,
-    "letter": ContactChannel.POSTAL,
-    "visit": ContactChannel.POSTAL,
-}
 
 
 class ProfileNotFound(NotFound):
@@ -64,7 +57,7 @@ def resolve_destination(
     destination_type: str | None,
 ) -> Destination | None:
     """A known contact point, a new destination, or (for neither) the debtor's best one for the channel."""
-    wanted = _POINT_CHANNEL[channel]
+    wanted = ContactChannel(loader.POINT_CHANNEL[channel])
     if contact_point_id is not None:
         for point in facts.points:
             if point.id == contact_point_id:
