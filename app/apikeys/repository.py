@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agents.models import Agent, AgentLender
+from app.agents.models import Agent, AgentLender, AgentTier
 from app.apikeys.models import ApiKey
+from app.core.db import is_postgres
+from app.core.pg import PgStatement
 from app.core.roles import Role
 
 
@@ -43,7 +45,22 @@ async def find_credential(session: AsyncSession, prefix: str) -> Credential | No
 
     One row per lender the agent works for (one row with NULLs for other keys); the key is read
     afresh on every request, so a revocation takes effect on the next request on every replica.
+    Every request runs it: on PostgreSQL it goes straight to the driver (`app.core.pg`).
     """
+    if is_postgres(session):
+        records = await _CREDENTIAL.fetch(session, {"prefix": prefix})
+        if not records:
+            return None
+        head = records[0]
+        return Credential(
+            key_id=head[0],
+            secret_hash=head[1],
+            role=Role(head[2]),
+            lender_id=head[3],
+            agent_id=head[4],
+            agent_tier=AgentTier(head[5]).value if head[5] is not None else None,
+            agent_lender_ids=frozenset(r[6] for r in records if r[6] is not None),
+        )
     stmt = (
         select(
             ApiKey.id,
@@ -71,6 +88,17 @@ async def find_credential(session: AsyncSession, prefix: str) -> Credential | No
         agent_tier=first.tier.value if first.tier is not None else None,
         agent_lender_ids=frozenset(r.agent_lender_id for r in rows if r.agent_lender_id),
     )
+
+
+_CREDENTIAL = PgStatement(
+    """
+    SELECT k.id, k.secret_hash, k.role, k.lender_id, k.agent_id, a.tier, al.lender_id
+    FROM api_keys k
+    LEFT JOIN agents a ON a.id = k.agent_id
+    LEFT JOIN agent_lenders al ON al.agent_id = a.id
+    WHERE k.prefix = :prefix AND k.revoked_at IS NULL
+    """
+)
 
 
 async def get(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:

@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.compliance.loader import _MIN_HORIZON, Facts, lender_rules, rules_horizon
+from app.core.pg import PgStatement
 from app.debtors.models import ContactChannel, ContactPointStatus, ContactPointType, DebtorKind
 from app.debts.models import DebtStatus
 from app.rules import ConsentState, HistoryContact, HoldState
@@ -94,9 +94,9 @@ JOIN debtors b ON b.id = d.debtor_id
 WHERE d.id = :debt_id
 """
 
-_FACTS_ALL = text(_FACTS)
-_FACTS_SCOPED = text(_FACTS + " AND d.lender_id = ANY(:scope)")
-_LONG_HISTORY = text(f"SELECT ARRAY({_HISTORY}) FROM debts d WHERE d.id = :debt_id")
+_FACTS_ALL = PgStatement(_FACTS)
+_FACTS_SCOPED = PgStatement(_FACTS + " AND d.lender_id = ANY(:scope)")
+_LONG_HISTORY = PgStatement(f"SELECT ARRAY({_HISTORY}) FROM debts d WHERE d.id = :debt_id")
 
 
 def _json(value: Any) -> Any:
@@ -127,13 +127,17 @@ async def load_one_postgres(
     *,
     at: datetime,
     scope: frozenset[uuid.UUID] | None,
+    begin: bool = False,
 ) -> Facts | None:
-    """The facts of one of the caller's debts, or None when it is absent or not theirs."""
+    """The facts of one of the caller's debts, or None when it is absent or not theirs.
+
+    `begin`: read inside the session's transaction (a contact attempt reads them after locking
+    the debtor); evaluate reads them in autocommit."""
     params: dict[str, Any] = {"debt_id": debt_id, "at": at, "since": at - _MIN_HORIZON}
     stmt = _FACTS_ALL
     if scope is not None:
         stmt, params["scope"] = _FACTS_SCOPED, list(scope)
-    row = (await session.execute(stmt, params)).first()
+    row = await stmt.fetchrow(session, params, begin=begin)
     if row is None:
         return None
     (id_, lender_id, debtor_id, status, level, group_key, debt_profiles) = row[:7]
@@ -142,7 +146,7 @@ async def load_one_postgres(
     horizon = rules_horizon(rules, at)
     if horizon > _MIN_HORIZON:
         longer = {"debt_id": debt_id, "at": at, "since": at - horizon}
-        history = (await session.execute(_LONG_HISTORY, longer)).scalar_one()
+        history = (await _LONG_HISTORY.fetchrow(session, longer, begin=begin))[0]
     return Facts(
         debt=DebtFacts(
             id_, lender_id, debtor_id, DebtStatus(status), level, group_key, _json(debt_profiles)

@@ -84,7 +84,9 @@ async def load_one(
 ) -> Facts:
     """One debt's facts: one round trip on PostgreSQL, the set-based loader on SQLite."""
     if is_postgres(session):
-        found = await one.load_one_postgres(session, debt_id, at=at, scope=principal.lender_scope)
+        found = await one.load_one_postgres(
+            session, debt_id, at=at, scope=principal.lender_scope, begin=True
+        )
         if found is None:
             raise debts_service.DebtNotFound()
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -225,3 +226,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _on_database_down)
     app.add_exception_handler(DBAPIError, _on_dbapi)
     app.add_exception_handler(ConnectionError, _on_database_down)
+    # The few statements run straight on asyncpg (`app.core.pg`) raise its own exceptions.
+    app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _on_integrity)
+    app.add_exception_handler(asyncpg.QueryCanceledError, _on_database_down)
+    app.add_exception_handler(asyncpg.PostgresConnectionError, _on_database_down)
+    app.add_exception_handler(asyncpg.InterfaceError, _on_database_down)

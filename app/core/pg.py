@@ -1,0 +1,91 @@
+"""A few hot, fixed PostgreSQL statements run straight on the session's asyncpg connection.
+
+Through SQLAlchemy every statement costs 0.7–1 ms of CPU (cache-key walk, compile cache, result
+set-up, the greenlet hop) against ~0.2 ms for the same query on asyncpg. The statements every
+request runs (the API key lookup) and the single-statement facts of a compliance decision use this
+module instead: the SQL is written once with `:name` parameters, turned into asyncpg's `$n` form at
+import time, prepared once per connection by asyncpg's statement cache, and executed on the very
+connection (and so in the very transaction, once one has begun) of the request's session.
+
+Before the session's first statement through SQLAlchemy no transaction has begun on PostgreSQL
+(the asyncpg dialect begins lazily), so a statement here then runs in autocommit: only reads that
+need no lock may come first (the key lookup does). `begin=True` begins the session's transaction
+first, for statements that must be inside it.
+
+Errors: a connection that died underneath is invalidated (the pool replaces it) and answers 503
+like any database outage; PostgreSQL's own errors propagate as `asyncpg` exceptions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.core.errors import ServiceUnavailable
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class PgStatement:
+    """One SQL text with `:name` parameters, executed by asyncpg with positional `$n` ones."""
+
+    __slots__ = ("names", "sql")
+
+    def __init__(self, sql: str) -> None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        self.sql = _PARAM.sub(number, sql)
+        self.names = tuple(names)
+
+    def _args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[name] for name in self.names]
+
+    async def fetchrow(
+        self, session: AsyncSession, params: Mapping[str, Any], *, begin: bool = False
+    ) -> Any:
+        conn, driver = await _driver(session, begin=begin)
+        try:
+            return await driver.fetchrow(self.sql, *self._args(params))
+        except BaseException:
+            await _invalidate_if_closed(conn, driver)
+            raise
+
+    async def fetch(
+        self, session: AsyncSession, params: Mapping[str, Any], *, begin: bool = False
+    ) -> list[Any]:
+        conn, driver = await _driver(session, begin=begin)
+        try:
+            rows: list[Any] = await driver.fetch(self.sql, *self._args(params))
+        except BaseException:
+            await _invalidate_if_closed(conn, driver)
+            raise
+        return rows
+
+
+async def _driver(session: AsyncSession, *, begin: bool) -> tuple[AsyncConnection, Any]:
+    conn = await session.connection()
+    fairy = await conn.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection  # SQLAlchemy's asyncpg adapter
+    driver: Any = fairy.driver_connection  # the asyncpg connection
+    if driver.is_closed():
+        await conn.invalidate()
+        raise ServiceUnavailable("The database is unavailable; retry shortly.")
+    if begin and adapted._transaction is None and adapted.isolation_level != "autocommit":
+        # The dialect's own lazy BEGIN, taken now; its COMMIT/ROLLBACK end it as usual.
+        await adapted._start_transaction()
+    return conn, driver
+
+
+async def _invalidate_if_closed(conn: AsyncConnection, driver: Any) -> None:
+    if driver.is_closed():
+        await conn.invalidate()
+        raise ServiceUnavailable("The database is unavailable; retry shortly.")
