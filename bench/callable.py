@@ -72,13 +72,45 @@ SEED_SQL = [
 ]
 
 
-async def seed(lender_id: str, debts: int) -> float:
+# `--portfolio varied`: every debtor its own phone number, and a history that differs from debt
+# to debt (60 % of the debts called one to three times at scattered minutes of the last week,
+# some calls ending in a conversation): little for the call list to share between debts.
+VARIED_SQL = [
+    SEED_SQL[0],
+    f"""
+    INSERT INTO contact_points (id, lender_id, debtor_id, channel, value, type, status, created_at, updated_at)
+    SELECT gen_random_uuid(), d.lender_id, d.id, 'phone',
+           '+1' || ({AREA})[1 + n % 8] || (200 + (n / 8) % 800)::text
+               || lpad(((n / 6400) % 10000)::text, 4, '0'),
+           'cell', 'active', now(), now()
+    FROM debtors d CROSS JOIN LATERAL (SELECT substr(d.external_ref, 3)::int AS n) x
+    WHERE d.lender_id = $1
+    """,
+    SEED_SQL[2],
+    """
+    INSERT INTO contacts (id, lender_id, debt_id, debtor_id, channel, direction, source, outcome,
+                          "to", destination_type, purpose, also_debt_ids, occurred_at, created_at, updated_at)
+    SELECT gen_random_uuid(), t.lender_id, t.id, t.debtor_id, 'phone', 'outbound', 'import',
+           CASE WHEN k = 3 AND n % 7 = 0 THEN 'conversation'
+                WHEN k = 1 THEN 'no_answer' ELSE 'voicemail' END,
+           NULL, 'cell', 'collection', '[]'::jsonb,
+           now() - make_interval(mins => 30 + (n * 7919 + k * 2003) % 10000), now(), now()
+    FROM debts t CROSS JOIN LATERAL (SELECT substr(t.external_ref, 3)::int AS n) x
+    CROSS JOIN generate_series(1, 3) AS k
+    WHERE t.lender_id = $1 AND n % 10 < 6 AND k <= 1 + n % 3
+    """,
+    SEED_SQL[4],
+]
+
+
+async def seed(lender_id: str, debts: int, portfolio: str = "uniform") -> float:
     started = time.perf_counter()
+    statements = VARIED_SQL if portfolio == "varied" else SEED_SQL
     conn = await asyncpg.connect(dsn_for(ARREARS_DB))
     try:
         async with conn.transaction():
-            await conn.execute(SEED_SQL[0], lender_id_uuid(lender_id), debts)
-            for sql in SEED_SQL[1:]:
+            await conn.execute(statements[0], lender_id_uuid(lender_id), debts)
+            for sql in statements[1:]:
                 await conn.execute(sql, lender_id_uuid(lender_id))
         await conn.execute("ANALYZE")
     finally:
@@ -92,7 +124,9 @@ def lender_id_uuid(value: str) -> Any:
     return uuid.UUID(value)
 
 
-async def run_callable(base_url: str, admin_key: str, *, debts: int, rounds: int) -> dict[str, Any]:
+async def run_callable(
+    base_url: str, admin_key: str, *, debts: int, rounds: int, portfolio: str = "uniform"
+) -> dict[str, Any]:
     """Seed `debts` debts for a new lender and time its phone call list `rounds` times."""
     admin = {"Authorization": f"Bearer {admin_key}"}
     async with httpx.AsyncClient(base_url=base_url, timeout=300) as http:
@@ -108,7 +142,7 @@ async def run_callable(base_url: str, admin_key: str, *, debts: int, rounds: int
         )
         lender.raise_for_status()
         lender_id = lender.json()["id"]
-        seed_s = await seed(lender_id, debts)
+        seed_s = await seed(lender_id, debts, portfolio)
         body = {"channel": "phone", "filter": {"lender_id": lender_id}}
         timings, sizes = [], {}
         for _ in range(rounds):
@@ -120,6 +154,7 @@ async def run_callable(base_url: str, admin_key: str, *, debts: int, rounds: int
             sizes = {"allowed": len(data["allowed"]), "blocked": len(data["blocked"])}
     return {
         "debts": debts,
+        "portfolio": portfolio,
         "seed_seconds": round(seed_s, 2),
         "rounds": rounds,
         "seconds": [round(t, 3) for t in timings],
@@ -132,7 +167,7 @@ async def run_callable(base_url: str, admin_key: str, *, debts: int, rounds: int
 
 def summary(outcome: dict[str, Any]) -> str:
     return (
-        f"call list of {outcome['debts']:,} debts: median {outcome['median_seconds']} s "
+        f"call list of {outcome['debts']:,} debts ({outcome['portfolio']}): median {outcome['median_seconds']} s "
         f"(runs {outcome['seconds']}), {outcome['answer']}, target < 5 s; "
         f"seeded in {outcome['seed_seconds']} s"
     )
@@ -141,7 +176,9 @@ def summary(outcome: dict[str, Any]) -> str:
 async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
     await ensure_postgres()
     arrears = await stack.start_arrears()
-    return await run_callable(arrears.url, stack.admin_key, debts=args.debts, rounds=args.rounds)
+    return await run_callable(
+        arrears.url, stack.admin_key, debts=args.debts, rounds=args.rounds, portfolio=args.portfolio
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--debts", type=int, default=100_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--portfolio", choices=["uniform", "varied"], default="uniform")
     args = p.parse_args(argv)
     stack = Stack(workers=args.workers, baseline_debts=1)
     try:
@@ -158,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "callable-latest.json").write_text(json.dumps(outcome, indent=2) + "\n")
     print(
-        f"call list of {outcome['debts']:,} debts: median {outcome['median_seconds']} s "
+        f"call list of {outcome['debts']:,} debts ({outcome['portfolio']}): median {outcome['median_seconds']} s "
         f"(runs {outcome['seconds']}), {outcome['answer']}, target < 5 s; seeded in {outcome['seed_seconds']} s"
     )
     return 0

@@ -23,6 +23,7 @@ from app.core.auth import Principal
 from app.core.db import is_postgres
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import PageRequest
+from app.core.types import new_id
 from app.debtors.models import ContactChannel
 from app.debtors.schemas import normalise_value
 from app.debts import service as debts_service
@@ -173,6 +174,7 @@ def record_decision(
     """Keep a decision from a contact attempt as evidence (allowed or blocked)."""
     data = decision.to_dict()
     row = ComplianceDecision(
+        id=new_id(),  # known before the flush: the contact that cites it goes in the same flush
         lender_id=facts.debt.lender_id,
         debt_id=facts.debt.id,
         debtor_id=facts.debt.debtor_id,

@@ -10,11 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.compliance.models import ComplianceDecision, Hold
 from app.contacts.models import Contact
 from app.debtors.models import Debtor
+from app.debts.models import Debt
+from app.debts.repository import scoped
 
 
-async def lock_debtor(session: AsyncSession, debtor_id: uuid.UUID) -> None:
-    """Serialise every contact of one debtor (SQLite writers are serialised already)."""
-    await session.execute(select(Debtor.id).where(Debtor.id == debtor_id).with_for_update())
+async def debt_locking_debtor(
+    session: AsyncSession, debt_id: uuid.UUID, scope: frozenset[uuid.UUID] | None
+) -> Debt | None:
+    """The caller's debt with its debtor's row locked, in one statement.
+
+    Every contact attempt on one debtor queues on that lock before it reads any history, so
+    attempts are serialised per debtor (SQLite ignores FOR UPDATE: its writers are serialised by
+    BEGIN IMMEDIATE already)."""
+    stmt = (
+        scoped(select(Debt).join(Debtor, Debtor.id == Debt.debtor_id), scope)
+        .where(Debt.id == debt_id)
+        .with_for_update(of=Debtor)
+    )
+    return await session.scalar(stmt)
 
 
 async def get(

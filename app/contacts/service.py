@@ -98,8 +98,9 @@ async def record_contact(
     *,
     now: datetime,
 ) -> ContactOut:
-    debt = await debts_service.load_debt(session, principal, debt_id)
-    await repository.lock_debtor(session, debt.debtor_id)
+    debt = await repository.debt_locking_debtor(session, debt_id, principal.lender_scope)
+    if debt is None:
+        raise debts_service.DebtNotFound()
     also = await _also_debts(session, principal, debt, body.also_debt_ids)
     agent_id = _agent(principal, body.agent_id)
     facts = await compliance_service.load_one(session, principal, debt.id, now)
@@ -139,7 +140,6 @@ async def record_contact(
         destination=destination,
         inputs=inputs,
     )
-    await session.flush()
     if not decision.allowed:
         await session.commit()  # the evidence of a refusal is kept although the request fails
         raise ComplianceBlocked(
