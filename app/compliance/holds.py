@@ -132,7 +132,7 @@ async def release_hold(
         debt = await debts_repository.get(session, hold.debt_id, None, for_update=True)
         still = await repository.active_dispute_holds(session, hold.debt_id)
         if debt is not None and debt.status is DebtStatus.DISPUTED and not still:
-            events.move_status(
+            moved = events.move_status(
                 session,
                 debt,
                 DebtStatus.ACTIVE,
@@ -140,6 +140,7 @@ async def release_hold(
                 actor=events.SYSTEM,
                 at=now,
             )
+            await outbox.emit_many(session, lender_id=debt.lender_id, events=[moved], at=now)
     return hold
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.compliance_helpers import codes, evaluate, import_calls, setup_debt
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, scalar
 from tests.helpers import assert_problem
 
 
@@ -351,3 +352,35 @@ async def test_evaluate_runs_in_a_read_only_unit_of_work(
     again = await client.post("/v1/compliance/evaluate", json=body, headers=headers)
     assert first.status_code == again.status_code == 200
     assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+
+
+async def test_a_dispute_and_its_release_reach_the_lenders_outbox(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict
+) -> None:
+    endpoint = await client.post(
+        "/v1/webhook-endpoints",
+        json={"url": "https://hooks.example.com/arrears", "event_types": ["debt.status_changed"]},
+        headers=ny["lender_h"],
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    h, debt, debtor = ny["agent_h"], ny["debt_id"], ny["debtor_id"]
+    now = {**h, "X-Arrears-Now": "2026-07-01T00:00:00Z"}
+    dispute = await client.post(
+        f"/v1/debtors/{debtor}/holds", json={"type": "dispute", "debt_id": debt}, headers=now
+    )
+    assert dispute.status_code == 201, dispute.text
+    released = await client.post(
+        f"/v1/debtors/{debtor}/holds/{dispute.json()['id']}/release", headers=now
+    )
+    assert released.status_code == 200, released.text
+    assert (await client.get(f"/v1/debts/{debt}", headers=h)).json()["status"] == "active"
+
+    async def queued(after: str) -> object:
+        sql = (
+            "SELECT count(*) FROM webhook_deliveries WHERE event_type = 'debt.status_changed' "
+            "AND CAST(payload AS TEXT) LIKE :after"
+        )
+        return await scalar(app, sql, after=f'%"after": "{after}"%')
+
+    assert await queued("disputed") == 1
+    assert await queued("active") == 1
