@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,21 +49,27 @@ async def find_credential(session: AsyncSession, prefix: str) -> Credential | No
     afresh on every request, so a revocation takes effect on the next request on every replica.
     Every request runs it: on PostgreSQL it goes straight to the driver (`app.core.pg`).
     """
+    rows: Sequence[Any]
     if is_postgres(session):
-        records = await _CREDENTIAL.fetch(session, {"prefix": prefix})
-        if not records:
-            return None
-        head = records[0]
-        return Credential(
-            key_id=head[0],
-            secret_hash=head[1],
-            role=Role(head[2]),
-            lender_id=head[3],
-            agent_id=head[4],
-            agent_tier=AgentTier(head[5]).value if head[5] is not None else None,
-            agent_lender_ids=frozenset(r[6] for r in records if r[6] is not None),
-        )
-    stmt = (
+        rows = await _CREDENTIAL.fetch(session, {"prefix": prefix})
+    else:
+        rows = (await session.execute(_credential_query(prefix))).all()
+    if not rows:
+        return None
+    head = rows[0]  # the same columns in the same order on both paths
+    return Credential(
+        key_id=head[0],
+        secret_hash=head[1],
+        role=Role(head[2]),
+        lender_id=head[3],
+        agent_id=head[4],
+        agent_tier=AgentTier(head[5]).value if head[5] is not None else None,
+        agent_lender_ids=frozenset(r[6] for r in rows if r[6] is not None),
+    )
+
+
+def _credential_query(prefix: str) -> Select[*tuple[Any, ...]]:
+    return (
         select(
             ApiKey.id,
             ApiKey.secret_hash,
@@ -69,24 +77,11 @@ async def find_credential(session: AsyncSession, prefix: str) -> Credential | No
             ApiKey.lender_id,
             ApiKey.agent_id,
             Agent.tier,
-            AgentLender.lender_id.label("agent_lender_id"),
+            AgentLender.lender_id,
         )
         .outerjoin(Agent, Agent.id == ApiKey.agent_id)
         .outerjoin(AgentLender, AgentLender.agent_id == Agent.id)
         .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
-    )
-    rows = (await session.execute(stmt)).all()
-    if not rows:
-        return None
-    first = rows[0]
-    return Credential(
-        key_id=first.id,
-        secret_hash=first.secret_hash,
-        role=first.role,
-        lender_id=first.lender_id,
-        agent_id=first.agent_id,
-        agent_tier=first.tier.value if first.tier is not None else None,
-        agent_lender_ids=frozenset(r.agent_lender_id for r in rows if r.agent_lender_id),
     )
 
 

@@ -27,6 +27,7 @@ from app.compliance import loader
 from app.compliance.models import Consent, Hold
 from app.contacts.models import Contact
 from app.core.db import is_postgres
+from app.core.pg import driver_connection
 from app.debtors.models import ContactPoint, Debtor
 from app.debts.models import Debt
 from app.rules import ConsentState, HoldState
@@ -68,12 +69,6 @@ WHERE debtor_id = ANY($1::uuid[]) AND given_at <= $2
 """
 
 
-async def _driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session's own transaction."""
-    raw = await (await session.connection()).get_raw_connection()
-    return raw.driver_connection
-
-
 def _v(value: Any) -> Any:
     """An enum member as its string (SQLite path); anything else as is."""
     return getattr(value, "value", value)
@@ -88,7 +83,7 @@ async def debts(
 ) -> list[Row]:
     """The caller's debts among `debt_ids`, each with its debtor's columns."""
     if is_postgres(session):
-        conn = await _driver(session)
+        conn = await driver_connection(session)
         lenders = None if scope is None else list(scope)
         return list(await conn.fetch(_PG_DEBTS, list(debt_ids), lenders))
     found: list[Row] = []
@@ -112,7 +107,7 @@ async def points(
     """Active contact points of `channel` ("phone", "email", "postal") per debtor."""
     found: dict[uuid.UUID, list[Row]] = defaultdict(list)
     if is_postgres(session):
-        conn = await _driver(session)
+        conn = await driver_connection(session)
         for r in await conn.fetch(_PG_POINTS, debtor_ids, channel):
             found[r[0]].append(r[1:])
         return found
@@ -135,7 +130,7 @@ async def history(
     """Contacts in (since, at] per debtor, oldest first."""
     found: dict[uuid.UUID, list[Row]] = defaultdict(list)
     if is_postgres(session):
-        conn = await _driver(session)
+        conn = await driver_connection(session)
         for r in await conn.fetch(_PG_HISTORY, debtor_ids, since, at):
             found[r[0]].append(r[1:])
         return found
@@ -165,7 +160,7 @@ async def groups(
     lender_ids = list({k[0] for k in keys})
     group_keys = list({k[1] for k in keys})
     if is_postgres(session):
-        conn = await _driver(session)
+        conn = await driver_connection(session)
         for r in await conn.fetch(_PG_GROUPS, lender_ids, group_keys):
             members[(r[1], r[2])].add(str(r[0]))
     else:
@@ -210,7 +205,7 @@ async def holds_and_consents(
     holds: dict[uuid.UUID, list[HoldState]] = defaultdict(list)
     consents: dict[uuid.UUID, list[ConsentState]] = defaultdict(list)
     if is_postgres(session):
-        conn = await _driver(session)
+        conn = await driver_connection(session)
         for r in await conn.fetch(_PG_HOLDS, debtor_ids, at):
             holds[r[0]].append(_hold(r))
         for r in await conn.fetch(_PG_CONSENTS, debtor_ids, at):
@@ -299,7 +294,7 @@ async def shapes(
     await session.execute(
         text("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
     )
-    conn = await _driver(session)
+    conn = await driver_connection(session)
     lenders = list(since)
     rows = await conn.fetch(
         _PG_SHAPES, debt_ids, lenders, [since[lid] for lid in lenders], at, point_channel

@@ -46,29 +46,31 @@ class PgStatement:
         self.sql = _PARAM.sub(number, sql)
         self.names = tuple(names)
 
-    def _args(self, params: Mapping[str, Any]) -> list[Any]:
-        return [params[name] for name in self.names]
-
     async def fetchrow(
         self, session: AsyncSession, params: Mapping[str, Any], *, begin: bool = False
     ) -> Any:
-        conn, driver = await _driver(session, begin=begin)
-        try:
-            return await driver.fetchrow(self.sql, *self._args(params))
-        except BaseException:
-            await _invalidate_if_closed(conn, driver)
-            raise
+        return await self._run("fetchrow", session, params, begin)
 
     async def fetch(
         self, session: AsyncSession, params: Mapping[str, Any], *, begin: bool = False
     ) -> list[Any]:
+        rows: list[Any] = await self._run("fetch", session, params, begin)
+        return rows
+
+    async def _run(
+        self, method: str, session: AsyncSession, params: Mapping[str, Any], begin: bool
+    ) -> Any:
         conn, driver = await _driver(session, begin=begin)
         try:
-            rows: list[Any] = await driver.fetch(self.sql, *self._args(params))
+            return await getattr(driver, method)(self.sql, *[params[n] for n in self.names])
         except BaseException:
             await _invalidate_if_closed(conn, driver)
             raise
-        return rows
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session (in its transaction once one has begun)."""
+    return (await (await session.connection()).get_raw_connection()).driver_connection
 
 
 async def _driver(session: AsyncSession, *, begin: bool) -> tuple[AsyncConnection, Any]:
@@ -76,9 +78,7 @@ async def _driver(session: AsyncSession, *, begin: bool) -> tuple[AsyncConnectio
     fairy = await conn.get_raw_connection()
     adapted: Any = fairy.dbapi_connection  # SQLAlchemy's asyncpg adapter
     driver: Any = fairy.driver_connection  # the asyncpg connection
-    if driver.is_closed():
-        await conn.invalidate()
-        raise ServiceUnavailable("The database is unavailable; retry shortly.")
+    await _invalidate_if_closed(conn, driver)
     if begin and adapted._transaction is None and adapted.isolation_level != "autocommit":
         # The dialect's own lazy BEGIN, taken now; its COMMIT/ROLLBACK end it as usual.
         await adapted._start_transaction()
