@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -48,10 +49,20 @@ def test_every_api_route_uses_the_arrears_route_class(database_url: str) -> None
         assert isinstance(route, ArrearsRoute), route.path
 
 
+_RAW_CONTACT_INSERT = re.compile(r"insert\s+into\s+\"?contacts\b", re.IGNORECASE)
+
+
 def _contact_writes(tree: ast.Module) -> list[int]:
-    """Lines that construct or insert contact rows (`Contact(...)`, `insert(Contact)`, the writer)."""
+    """Lines that construct or insert contact rows (`Contact(...)`, `insert(Contact)`, the writer,
+    SQL text that inserts into `contacts`)."""
     lines = []
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _RAW_CONTACT_INSERT.search(node.value)
+        ):
+            lines.append(node.lineno)
         if isinstance(node, ast.Call):
             func = node.func
             name = (
@@ -95,5 +106,7 @@ def test_the_contact_write_detector_catches_the_obvious_ways() -> None:
         "c = Contact(id=1)\n"
         "session.execute(insert(Contact), rows)\n"
         "Contact.__table__.insert()\n"
+        "await conn.execute('INSERT INTO contacts (id) VALUES ($1)', 1)\n"
+        'sql = f"""WITH x AS (SELECT 1)\n  insert  into "contacts" (id) SELECT 1"""\n'
     )
-    assert sorted(set(_contact_writes(sample))) == [1, 2, 3, 4]
+    assert sorted(set(_contact_writes(sample))) == [1, 2, 3, 4, 5, 6]

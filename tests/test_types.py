@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +18,19 @@ def test_ids_are_unique_and_time_ordered() -> None:
     ids = [new_id() for _ in range(10_000)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(i.version == 7 for i in ids[:10])
+
+
+def test_a_forked_child_does_not_repeat_its_parents_random_bits() -> None:
+    new_id()  # the parent's random buffer is filled
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send its next id's random tail and leave
+        os.write(write, new_id().bytes[8:])
+        os._exit(0)
+    os.close(write)
+    child_tail = os.read(read, 8)
+    os.waitpid(pid, 0)
+    assert len(child_tail) == 8 and child_tail != new_id().bytes[8:]
 
 
 async def test_timestamps_refuse_naive_values_and_come_back_in_utc(

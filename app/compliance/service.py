@@ -70,6 +70,11 @@ def resolve_destination(
         raise InvalidInput("#/contact_point_id", "No such contact point of this debtor.")
     if to is None:
         return loader.best_destination(facts, channel)
+    for point in facts.points:
+        # A stored value is already normalised (and normalising is idempotent): the dialer
+        # usually sends exactly that, and needs no second parse.
+        if point.channel is wanted and point.value == to:
+            return Destination(point.id, point.value, point.type.value, point.status.value)
     try:
         value = normalise_value(wanted, to, facts.debtor.country)
     except ValueError as exc:
@@ -172,8 +177,25 @@ def record_decision(
     inputs: dict[str, Any],
 ) -> ComplianceDecision:
     """Keep a decision from a contact attempt as evidence (allowed or blocked)."""
+    row = decision_row(
+        facts, decision, channel=channel, purpose=purpose, destination=destination, inputs=inputs
+    )
+    session.add(row)
+    return row
+
+
+def decision_row(
+    facts: Facts,
+    decision: Decision,
+    *,
+    channel: str,
+    purpose: str,
+    destination: Destination | None,
+    inputs: dict[str, Any],
+) -> ComplianceDecision:
+    """The evidence row of a decision from a contact attempt, not yet stored."""
     data = decision.to_dict()
-    row = ComplianceDecision(
+    return ComplianceDecision(
         id=new_id(),  # known before the flush: the contact that cites it goes in the same flush
         lender_id=facts.debt.lender_id,
         debt_id=facts.debt.id,
@@ -191,8 +213,6 @@ def record_decision(
         counters=data["counters"],
         inputs=inputs,
     )
-    session.add(row)
-    return row
 
 
 def decision_out(row: ComplianceDecision, contact_id: uuid.UUID | None) -> DecisionOut:

@@ -19,7 +19,26 @@ from app.core.auth import Principal
 from app.debtors import service as debtors_service
 from app.debtors.models import ContactPointStatus
 from app.debts import events
-from app.debts.models import Debt
+from app.debts.models import Debt, DebtEvent
+
+
+def timeline_entry(
+    principal: Principal, debt: Any, contact: Contact, *, now: datetime
+) -> DebtEvent:
+    """The debt's timeline entry for a recorded contact or a reported outcome (not yet stored)."""
+    outcome = contact.outcome
+    return events.entry(
+        debt,
+        "contact.recorded" if outcome is Outcome.RESERVED else "contact.outcome",
+        at=now,
+        actor=events.actor_of(principal),
+        data={
+            "contact_id": str(contact.id),
+            "channel": contact.channel.value,
+            "direction": contact.direction.value,
+            "outcome": outcome.value,
+        },
+    )
 
 
 async def apply(
@@ -31,23 +50,25 @@ async def apply(
     *,
     now: datetime,
 ) -> None:
+    """The timeline entry, then the outcome's consequences."""
+    session.add(timeline_entry(principal, debt, contact, now=now))
+    await consequences(session, principal, debt, contact, body, now=now)
+
+
+async def consequences(
+    session: AsyncSession,
+    principal: Principal,
+    debt: Debt,
+    contact: Contact,
+    body: Any,
+    *,
+    now: datetime,
+) -> None:
+    """What the outcome sets in motion (nothing while the attempt is `reserved`)."""
     outcome = contact.outcome
-    actor = events.actor_of(principal)
-    events.record(
-        session,
-        debt,
-        "contact.recorded" if outcome is Outcome.RESERVED else "contact.outcome",
-        at=now,
-        actor=actor,
-        data={
-            "contact_id": str(contact.id),
-            "channel": contact.channel.value,
-            "direction": contact.direction.value,
-            "outcome": outcome.value,
-        },
-    )
     if outcome is Outcome.RESERVED:
         return
+    actor = events.actor_of(principal)
     debtor = await debtors_service.load_debtor_unscoped(session, contact.debtor_id)
     if outcome is Outcome.CEASE_REQUESTED:
         await holds.create_hold(

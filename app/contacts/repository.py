@@ -3,15 +3,54 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.compliance.models import ComplianceDecision, Hold
 from app.contacts.models import Contact
+from app.core.pg import PgStatement
 from app.debtors.models import Debtor
 from app.debts.models import Debt
 from app.debts.repository import scoped
+from app.webhooks import outbox
+from app.webhooks.repository import LIVE_SUBSCRIPTIONS
+
+
+@dataclass(frozen=True, slots=True)
+class LockedDebt:
+    """The ids a contact attempt needs of its debt, read with the debtor's row lock."""
+
+    id: uuid.UUID
+    lender_id: uuid.UUID
+    debtor_id: uuid.UUID
+
+
+_LOCK = f"""
+SELECT d.id, d.lender_id, d.debtor_id, {LIVE_SUBSCRIPTIONS.format(lender="d.lender_id")}
+FROM debts d JOIN debtors b ON b.id = d.debtor_id
+WHERE d.id = :debt_id{{scope}}
+FOR UPDATE OF b
+"""
+_LOCK_ALL = PgStatement(_LOCK.format(scope=""))
+_LOCK_SCOPED = PgStatement(_LOCK.format(scope=" AND d.lender_id = ANY(:scope)"))
+
+
+async def lock_debt_postgres(
+    session: AsyncSession, debt_id: uuid.UUID, scope: frozenset[uuid.UUID] | None
+) -> LockedDebt | None:
+    """`debt_locking_debtor` on PostgreSQL in one driver-level statement, which also reads the
+    lender's webhook subscriptions (primed for the outbox): the transaction begins here."""
+    params: dict[str, object] = {"debt_id": debt_id}
+    statement = _LOCK_ALL
+    if scope is not None:
+        statement, params["scope"] = _LOCK_SCOPED, list(scope)
+    row = await statement.fetchrow(session, params, begin=True)
+    if row is None:
+        return None
+    outbox.prime_subscriptions(session, row[1], row[3])
+    return LockedDebt(row[0], row[1], row[2])
 
 
 async def debt_locking_debtor(

@@ -6,6 +6,12 @@ store the decision → store the contact, all in one transaction. So two concurr
 both take the last slot, on one replica or many. A blocked attempt stores its decision and commits
 before answering 409: the one place besides the unit of work that commits (the evidence must
 survive the refusal).
+
+On PostgreSQL an outbound attempt is four driver-level statements inside the request's
+transaction — the debt with the debtor's lock (and the lender's webhook subscriptions), the
+decision's facts, then the decision, contact, timeline entry and deliveries in one statement
+(`writer.store_attempt`) — and COMMIT. SQLite and the rarer paths (inbound contacts, outcomes
+reported at creation) go through the ORM; both write the same rows, and the tests run on both.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from app.contacts.schemas import (
     decision_summary,
 )
 from app.core.auth import Principal
+from app.core.db import is_postgres
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.pagination import PageRequest
 from app.core.roles import Role
@@ -51,7 +58,10 @@ class OutcomeAlreadyReported(Conflict):
 
 
 async def _also_debts(
-    session: AsyncSession, principal: Principal, debt: Debt, ids: list[uuid.UUID]
+    session: AsyncSession,
+    principal: Principal,
+    debt: Debt | repository.LockedDebt,
+    ids: list[uuid.UUID],
 ) -> list[str]:
     found = []
     for index, other_id in enumerate(dict.fromkeys(ids)):
@@ -98,7 +108,12 @@ async def record_contact(
     *,
     now: datetime,
 ) -> ContactOut:
-    debt = await repository.debt_locking_debtor(session, debt_id, principal.lender_scope)
+    postgres = is_postgres(session)
+    debt: Debt | repository.LockedDebt | None
+    if postgres:
+        debt = await repository.lock_debt_postgres(session, debt_id, principal.lender_scope)
+    else:
+        debt = await repository.debt_locking_debtor(session, debt_id, principal.lender_scope)
     if debt is None:
         raise debts_service.DebtNotFound()
     also = await _also_debts(session, principal, debt, body.also_debt_ids)
@@ -118,7 +133,9 @@ async def record_contact(
             session, outcome=body.outcome or Outcome.CONVERSATION, fields=fields, now=now
         )
         await session.flush()
-        await effects.apply(session, principal, debt, contact, body, now=now)
+        await effects.apply(
+            session, principal, await _orm_debt(session, principal, debt), contact, body, now=now
+        )
         await _publish(session, contact, now)
         return to_out(contact, None)
     decision = compliance_service.decide(
@@ -131,8 +148,7 @@ async def record_contact(
         "also_debt_ids": also,
         "direction": "outbound",
     }
-    row = compliance_service.record_decision(
-        session,
+    row = compliance_service.decision_row(
         facts,
         decision,
         channel=channel,
@@ -141,6 +157,10 @@ async def record_contact(
         inputs=inputs,
     )
     if not decision.allowed:
+        if postgres:
+            await writer.store_refusal(session, row)
+        else:
+            session.add(row)
         await session.commit()  # the evidence of a refusal is kept although the request fails
         raise ComplianceBlocked(
             "; ".join(r.message for r in decision.reasons),
@@ -148,28 +168,56 @@ async def record_contact(
             reasons=[r.to_dict() for r in decision.reasons],
             next_allowed_at=decision.to_dict()["next_allowed_at"],
         )
-    contact = writer.add_live_outbound(
-        session, decision=row, outcome=body.outcome or Outcome.RESERVED, fields=fields, now=now
-    )
-    await session.flush()
+    outcome = body.outcome or Outcome.RESERVED
+    if postgres:
+        # One statement for the evidence, the contact, its timeline entry and its deliveries.
+        contact = writer.live_outbound(decision=row, outcome=outcome, fields=fields, now=now)
+        await writer.store_attempt(
+            session,
+            decision=row,
+            contact=contact,
+            timeline=effects.timeline_entry(principal, debt, contact, now=now),
+            deliveries=await outbox.pending_deliveries(
+                session, lender_id=contact.lender_id, events=[_recorded(contact)], at=now
+            ),
+        )
+        if outcome is not Outcome.RESERVED:
+            orm_debt = await _orm_debt(session, principal, debt)
+            await effects.consequences(session, principal, orm_debt, contact, body, now=now)
+    else:
+        session.add(row)
+        contact = writer.add_live_outbound(
+            session, decision=row, outcome=outcome, fields=fields, now=now
+        )
+        await session.flush()
+        orm_debt = await _orm_debt(session, principal, debt)
+        await effects.apply(session, principal, orm_debt, contact, body, now=now)
+        await _publish(session, contact, now)
     await _use_opt_out_confirmation(session, facts, destination, body, decision.warnings)
-    await effects.apply(session, principal, debt, contact, body, now=now)
-    await _publish(session, contact, now)
     return to_out(contact, row)
 
 
+async def _orm_debt(
+    session: AsyncSession, principal: Principal, debt: Debt | repository.LockedDebt
+) -> Debt:
+    """The mapped debt, for effects that change it (PostgreSQL's attempt reads only its ids)."""
+    if isinstance(debt, Debt):
+        return debt
+    return await debts_service.load_debt(session, principal, debt.id)
+
+
+def _recorded(contact: Any) -> tuple[str, dict[str, Any]]:
+    return outbox.EventType.CONTACT_RECORDED.value, outbox.contact_recorded(contact)
+
+
 async def _publish(session: AsyncSession, contact: Any, now: datetime) -> None:
-    await outbox.emit(
-        session,
-        lender_id=contact.lender_id,
-        event_type=outbox.EventType.CONTACT_RECORDED,
-        payload=outbox.contact_recorded(contact),
-        at=now,
+    await outbox.emit_many(
+        session, lender_id=contact.lender_id, events=[_recorded(contact)], at=now
     )
 
 
 def _fields(
-    debt: Debt,
+    debt: Debt | repository.LockedDebt,
     destination: Destination | None,
     body: ContactCreate,
     agent_id: uuid.UUID | None,

@@ -73,11 +73,23 @@ async def driver_connection(session: AsyncSession) -> Any:
     return (await (await session.connection()).get_raw_connection()).driver_connection
 
 
+_CACHE_KEY = "arrears.pg_connection"
+
+
 async def _driver(session: AsyncSession, *, begin: bool) -> tuple[AsyncConnection, Any]:
-    conn = await session.connection()
-    fairy = await conn.get_raw_connection()
-    adapted: Any = fairy.dbapi_connection  # SQLAlchemy's asyncpg adapter
-    driver: Any = fairy.driver_connection  # the asyncpg connection
+    # Reaching the driver takes two greenlet hops through SQLAlchemy; a request runs several
+    # statements in one session transaction, so the connection is kept for that transaction
+    # (a commit or rollback ends it, and the next statement asks SQLAlchemy again).
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CACHE_KEY)
+    if cached is not None and transaction is cached[0] and transaction.is_active:
+        _, conn, adapted, driver = cached
+    else:
+        conn = await session.connection()
+        fairy = await conn.get_raw_connection()
+        adapted = fairy.dbapi_connection  # SQLAlchemy's asyncpg adapter
+        driver = fairy.driver_connection  # the asyncpg connection
+        session.info[_CACHE_KEY] = (session.sync_session.get_transaction(), conn, adapted, driver)
     await _invalidate_if_closed(conn, driver)
     if begin and adapted._transaction is None and adapted.isolation_level != "autocommit":
         # The dialect's own lazy BEGIN, taken now; its COMMIT/ROLLBACK end it as usual.

@@ -22,6 +22,21 @@ def actor_of(principal: Principal | None) -> str:
     return f"{principal.role.value}:{principal.key_id}"
 
 
+def entry(
+    debt: Any, type_: str, *, at: datetime, actor: str, data: dict[str, Any] | None = None
+) -> DebtEvent:
+    """A timeline entry of `debt` (anything with `id` and `lender_id`), not yet stored."""
+    return DebtEvent(
+        id=new_id(),
+        lender_id=debt.lender_id,
+        debt_id=debt.id,
+        at=at,
+        type=type_,
+        actor=actor,
+        data=data or {},
+    )
+
+
 def record(
     session: AsyncSession,
     debt: Debt,
@@ -31,15 +46,7 @@ def record(
     actor: str,
     data: dict[str, Any] | None = None,
 ) -> DebtEvent:
-    event = DebtEvent(
-        id=new_id(),
-        lender_id=debt.lender_id,
-        debt_id=debt.id,
-        at=at,
-        type=type_,
-        actor=actor,
-        data=data or {},
-    )
+    event = entry(debt, type_, at=at, actor=actor, data=data)
     session.add(event)
     return event
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
@@ -74,12 +75,48 @@ async def emit_many(
     at: datetime,
 ) -> int:
     """Queue several events of one lender with one read and one multi-row insert."""
+    rows = await pending_deliveries(session, lender_id=lender_id, events=events, at=at)
+    await repository.add_deliveries(session, rows)
+    return len(rows)
+
+
+async def pending_deliveries(
+    session: AsyncSession,
+    *,
+    lender_id: uuid.UUID,
+    events: Sequence[tuple[str, dict[str, Any]]],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """The delivery rows `emit_many` inserts, for a caller that writes them in a statement of
+    its own (the contact attempt on PostgreSQL)."""
     if not events:
-        return 0
-    subscriptions = await _subscriptions(session, lender_id)
+        return []
+    return delivery_rows(await _subscriptions(session, lender_id), lender_id, events, at)
+
+
+def prime_subscriptions(
+    session: AsyncSession, lender_id: uuid.UUID, endpoints: Sequence[tuple[uuid.UUID, Any]]
+) -> list[tuple[uuid.UUID, frozenset[str]]]:
+    """Cache the lender's live subscriptions read by another statement of this transaction
+    (`repository.LIVE_SUBSCRIPTIONS`): endpoint ids with their event types."""
+    subscriptions = [
+        (endpoint_id, frozenset(orjson.loads(types) if isinstance(types, str | bytes) else types))
+        for endpoint_id, types in endpoints
+    ]
+    session.info.setdefault(_CACHE_KEY, {})[lender_id] = subscriptions
+    return subscriptions
+
+
+def delivery_rows(
+    subscriptions: Sequence[tuple[uuid.UUID, frozenset[str]]],
+    lender_id: uuid.UUID,
+    events: Sequence[tuple[str, dict[str, Any]]],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """One pending delivery per event and endpoint subscribed to its type."""
+    rows: list[dict[str, Any]] = []
     if not subscriptions:
-        return 0
-    rows = []
+        return rows
     due = utcnow()
     for event_type, payload in events:
         EventType(event_type)  # a programming error, not input: fail loudly
@@ -102,8 +139,7 @@ async def emit_many(
                         "created_at": at,
                     }
                 )
-    await repository.add_deliveries(session, rows)
-    return len(rows)
+    return rows
 
 
 def debt_created(debt: Any) -> dict[str, Any]:

@@ -89,6 +89,13 @@ def endpoints_query(scope: frozenset[uuid.UUID] | None) -> Select[WebhookEndpoin
     return _scoped(stmt, WebhookEndpoint.lender_id, scope)
 
 
+# The same read as one SQL expression, for a statement of another domain that already has the
+# lender's id in hand (`:lender` is replaced by that statement's column): an array of
+# (endpoint id, event types) records, for `outbox.prime_subscriptions`.
+LIVE_SUBSCRIPTIONS = """ARRAY(SELECT ROW(e.id, e.event_types) FROM webhook_endpoints e
+       WHERE e.lender_id = {lender} AND e.deleted_at IS NULL)"""
+
+
 async def live_subscriptions(
     session: AsyncSession, lender_id: uuid.UUID
 ) -> list[tuple[uuid.UUID, frozenset[str]]]:

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -342,3 +343,93 @@ async def test_promise_to_pay_creates_a_promise_plan(client: httpx.AsyncClient, 
     again = await client.patch(f"/v1/contacts/{c2['id']}", json=report, headers=h)
     assert_problem(again, 409)
     assert (await client.get(f"/v1/contacts/{c2['id']}", headers=h)).json()["outcome"] == "reserved"
+
+
+async def test_an_attempt_writes_its_timeline_entry_and_its_webhook_event(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict
+) -> None:
+    """The whole record of an attempt (on PostgreSQL one statement): the decision, the contact,
+    the debt's timeline entry and one delivery per subscribed endpoint; a refusal only its decision."""
+
+    async def endpoint(types: list[str]) -> str:
+        r = await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://hooks.example.com/arrears", "event_types": types},
+            headers=ny["lender_h"],
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    subscribed, other = await endpoint(["contact.recorded"]), await endpoint(["hold.created"])
+    url, h = f"/v1/debts/{ny['debt_id']}/contacts", at(ny["agent_h"])
+    r = await client.post(url, json={"channel": "phone", "notes": "first try"}, headers=h)
+    assert r.status_code == 201, r.text
+    contact = r.json()
+
+    async def deliveries(endpoint_id: str) -> list[dict]:
+        r = await client.get(
+            f"/v1/webhook-endpoints/{endpoint_id}/deliveries", headers=ny["lender_h"]
+        )
+        assert r.status_code == 200
+        return list(r.json()["items"])
+
+    queued = await deliveries(subscribed)
+    assert [(d["event_type"], d["status"], d["attempts"]) for d in queued] == [
+        ("contact.recorded", "pending", 0)
+    ]
+    sql = "SELECT CAST(payload AS TEXT) FROM webhook_deliveries WHERE event_type = :type"
+    payload = orjson.loads(await scalar(app, sql, type="contact.recorded"))
+    assert payload == {
+        "contact_id": contact["id"],
+        "debt_id": ny["debt_id"],
+        "debtor_id": ny["debtor_id"],
+        "channel": "phone",
+        "direction": "outbound",
+        "source": "live",
+        "outcome": "reserved",
+        "occurred_at": "2026-04-07T16:00:00+00:00",
+    }
+    assert await deliveries(other) == []
+    events = (await client.get(f"/v1/debts/{ny['debt_id']}/events", headers=h)).json()["items"]
+    recorded = [e for e in events if e["type"] == "contact.recorded"]
+    assert len(recorded) == 1 and recorded[0]["data"] == {
+        "contact_id": contact["id"],
+        "channel": "phone",
+        "direction": "outbound",
+        "outcome": "reserved",
+    }
+    assert recorded[0]["actor"].startswith("agent:")
+    stored = (await client.get(f"/v1/contacts/{contact['id']}", headers=h)).json()
+    assert stored["notes"] == "first try" and stored["to"] == "+12125550142"
+    assert stored["decision"] == contact["decision"]
+
+    # A refusal keeps its decision and nothing else.
+    hold = await client.post(
+        f"/v1/debtors/{ny['debtor_id']}/holds", json={"type": "cease_communication"}, headers=h
+    )
+    assert hold.status_code == 201, hold.text
+    blocked = await client.post(url, json={"channel": "phone"}, headers=h)
+    decision_id = assert_problem(blocked, 409)["decision_id"]
+    kept = await client.get(f"/v1/compliance/decisions/{decision_id}", headers=ny["lender_h"])
+    assert kept.status_code == 200 and kept.json()["decision"] == "block"
+    assert kept.json()["contact_id"] is None
+    assert len(await deliveries(subscribed)) == 1
+    assert await scalar(app, "SELECT count(*) FROM contacts") == 1
+    events = (await client.get(f"/v1/debts/{ny['debt_id']}/events", headers=h)).json()["items"]
+    assert [e["type"] for e in events].count("contact.recorded") == 1
+
+
+async def test_an_outcome_reported_with_the_attempt_has_its_effects(
+    client: httpx.AsyncClient, ny: dict
+) -> None:
+    url, h = f"/v1/debts/{ny['debt_id']}/contacts", at(ny["agent_h"])
+    r = await client.post(url, json={"channel": "phone", "outcome": "dispute_raised"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json()["outcome"] == "dispute_raised" and r.json()["decision"]["decision"] == "allow"
+    debt = (await client.get(f"/v1/debts/{ny['debt_id']}", headers=h)).json()
+    assert debt["status"] == "disputed"
+    holds = (await client.get(f"/v1/debtors/{ny['debtor_id']}/holds", headers=h)).json()["items"]
+    assert [(x["type"], x["source"]) for x in holds] == [("dispute", "contact")]
+    events = (await client.get(f"/v1/debts/{ny['debt_id']}/events", headers=h)).json()["items"]
+    outcome = [e for e in events if e["type"] == "contact.outcome"]
+    assert len(outcome) == 1 and outcome[0]["data"]["outcome"] == "dispute_raised"
