@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.responses import Response
 
-from app.core.auth import Principal, get_principal
-from app.core.clock import NowDep
+from app.core.auth import get_principal
+from app.core.clock import get_now
+from app.core.config import Settings
 from app.core.db import Base, is_postgres
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import SessionDep
 from app.core.errors import BadRequest, Conflict, DomainError, InvalidInput
 from app.core.models import IdMixin
 from app.core.types import JSONType, UTCDateTime
@@ -111,9 +112,6 @@ def _lock_id(tenant: str, key: str) -> int:
 async def idempotency_guard(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    now: NowDep,
-    principal: Annotated[Principal, Depends(get_principal)],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -125,11 +123,18 @@ async def idempotency_guard(
         ),
     ] = None,
 ) -> None:
-    """Claim the key or replay what it already answered."""
+    """Claim the key or replay what it already answered.
+
+    Runs before the endpoint's own dependencies, on every POST: without a key it costs nothing
+    more than its one header, and the principal and clock are resolved only when a key is sent
+    (both are kept in request.state, so the endpoint gets the same ones)."""
     if idempotency_key is None:
         return
+    principal = await get_principal(request, session)
     if not _valid_key(idempotency_key):
         raise BadRequest("Idempotency-Key must be 1–255 printable ASCII characters.")
+    settings: Settings = request.app.state.settings
+    now = await get_now(request)
     tenant = principal.tenant
     body = await request.body()
     target = f"{request.method} {request.url.path}?{request.url.query}".encode()
