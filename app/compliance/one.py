@@ -87,15 +87,28 @@ SELECT d.id, d.lender_id, d.debtor_id, d.status, d.escalation_level, d.group_key
              ORDER BY h.starts_at, h.id),
        ARRAY(SELECT ROW(c.id, c.type, c.channel, c.debt_id, c.given_at, c.expires_at)
              FROM consents c WHERE c.debtor_id = d.debtor_id AND c.given_at <= :at),
-       ARRAY({_HISTORY})
+       ARRAY({_HISTORY}){{extra}}
 FROM debts d
 JOIN lenders l ON l.id = d.lender_id
 JOIN debtors b ON b.id = d.debtor_id
-WHERE d.id = :debt_id
+WHERE d.id = :debt_id{{scope}}{{suffix}}
 """
+_COLUMNS = 15  # the facts' own columns; a statement's extra columns follow them
 
-_FACTS_ALL = PgStatement(_FACTS)
-_FACTS_SCOPED = PgStatement(_FACTS + " AND d.lender_id = ANY(:scope)")
+
+class FactsStatement:
+    """The facts statement, optionally with extra columns after the facts' own (`d`, `l` and
+    `b` are the debt, its lender and its debtor) and a suffix such as a row lock."""
+
+    __slots__ = ("all", "scoped")
+
+    def __init__(self, extra: str = "", suffix: str = "") -> None:
+        parts = {"extra": f",\n       {extra}" if extra else "", "suffix": f"\n{suffix}"}
+        self.all = PgStatement(_FACTS.format(scope="", **parts))
+        self.scoped = PgStatement(_FACTS.format(scope=" AND d.lender_id = ANY(:scope)", **parts))
+
+
+_PLAIN = FactsStatement()
 _LONG_HISTORY = PgStatement(f"SELECT ARRAY({_HISTORY}) FROM debts d WHERE d.id = :debt_id")
 
 
@@ -131,23 +144,36 @@ async def load_one_postgres(
 ) -> Facts | None:
     """The facts of one of the caller's debts, or None when it is absent or not theirs.
 
-    `begin`: read inside the session's transaction (a contact attempt reads them after locking
-    the debtor); evaluate reads them in autocommit."""
+    `begin`: read inside the session's transaction; evaluate reads them in autocommit."""
+    found = await fetch_facts(session, _PLAIN, debt_id, at=at, scope=scope, begin=begin)
+    return None if found is None else found[0]
+
+
+async def fetch_facts(
+    session: AsyncSession,
+    statement: FactsStatement,
+    debt_id: uuid.UUID,
+    *,
+    at: datetime,
+    scope: frozenset[uuid.UUID] | None,
+    begin: bool,
+) -> tuple[Facts, tuple[Any, ...]] | None:
+    """The facts with the statement's extra columns, or None for an absent or foreign debt."""
     params: dict[str, Any] = {"debt_id": debt_id, "at": at, "since": at - _MIN_HORIZON}
-    stmt = _FACTS_ALL
+    stmt = statement.all
     if scope is not None:
-        stmt, params["scope"] = _FACTS_SCOPED, list(scope)
+        stmt, params["scope"] = statement.scoped, list(scope)
     row = await stmt.fetchrow(session, params, begin=begin)
     if row is None:
         return None
     (id_, lender_id, debtor_id, status, level, group_key, debt_profiles) = row[:7]
-    lender_profiles, raw_rules, debtor, points, group, holds, consents, history = row[7:]
+    lender_profiles, raw_rules, debtor, points, group, holds, consents, history = row[7:_COLUMNS]
     rules = lender_rules(_json(raw_rules))
     horizon = rules_horizon(rules, at)
     if horizon > _MIN_HORIZON:
         longer = {"debt_id": debt_id, "at": at, "since": at - horizon}
         history = (await _LONG_HISTORY.fetchrow(session, longer, begin=begin))[0]
-    return Facts(
+    facts = Facts(
         debt=DebtFacts(
             id_, lender_id, debtor_id, DebtStatus(status), level, group_key, _json(debt_profiles)
         ),
@@ -203,3 +229,4 @@ async def load_one_postgres(
         ),
         history=_history(history),
     )
+    return facts, tuple(row[_COLUMNS:])

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.compliance import one
+from app.compliance.loader import Facts
 from app.compliance.models import ComplianceDecision, Hold
 from app.contacts.models import Contact
 from app.core.pg import PgStatement
@@ -27,30 +30,45 @@ class LockedDebt:
     debtor_id: uuid.UUID
 
 
-_LOCK = f"""
-SELECT d.id, d.lender_id, d.debtor_id, {LIVE_SUBSCRIPTIONS.format(lender="d.lender_id")}
-FROM debts d JOIN debtors b ON b.id = d.debtor_id
-WHERE d.id = :debt_id{{scope}}
-FOR UPDATE OF b
-"""
-_LOCK_ALL = PgStatement(_LOCK.format(scope=""))
-_LOCK_SCOPED = PgStatement(_LOCK.format(scope=" AND d.lender_id = ANY(:scope)"))
+# The debtor's row lock, the decision's facts, the lender's webhook subscriptions and whether
+# the locked row is the version this statement's snapshot sees (`xmin` unchanged), in one
+# statement. When another attempt held the lock, recorded a contact (which increments
+# `debtors.contact_seq`) and committed while this statement waited, PostgreSQL returns the
+# row's new version but the rest of the statement still reads the older snapshot: the versions
+# differ and the facts are read again, now under the lock.
+_LOCKED_FACTS = one.FactsStatement(
+    extra=(
+        "b.xmin = (SELECT s.xmin FROM debtors s WHERE s.id = b.id), "
+        + LIVE_SUBSCRIPTIONS.format(lender="d.lender_id")
+    ),
+    suffix="FOR UPDATE OF b",
+)
+_BUMP = PgStatement("UPDATE debtors SET contact_seq = contact_seq + 1 WHERE id = :debtor_id")
 
 
-async def lock_debt_postgres(
-    session: AsyncSession, debt_id: uuid.UUID, scope: frozenset[uuid.UUID] | None
-) -> LockedDebt | None:
-    """`debt_locking_debtor` on PostgreSQL in one driver-level statement, which also reads the
-    lender's webhook subscriptions (primed for the outbox): the transaction begins here."""
-    params: dict[str, object] = {"debt_id": debt_id}
-    statement = _LOCK_ALL
-    if scope is not None:
-        statement, params["scope"] = _LOCK_SCOPED, list(scope)
-    row = await statement.fetchrow(session, params, begin=True)
-    if row is None:
+async def lock_and_load_postgres(
+    session: AsyncSession, debt_id: uuid.UUID, scope: frozenset[uuid.UUID] | None, at: datetime
+) -> tuple[LockedDebt, Facts] | None:
+    """PostgreSQL: lock the debtor of one of the caller's debts and read the facts of a decision
+    at `at` (the transaction begins here); the lender's subscriptions are primed for the outbox."""
+    found = await one.fetch_facts(session, _LOCKED_FACTS, debt_id, at=at, scope=scope, begin=True)
+    if found is None:
         return None
-    outbox.prime_subscriptions(session, row[1], row[3])
-    return LockedDebt(row[0], row[1], row[2])
+    facts, (fresh, endpoints) = found
+    outbox.prime_subscriptions(session, facts.debt.lender_id, endpoints)
+    if not fresh:
+        again = await one.load_one_postgres(session, debt_id, at=at, scope=scope, begin=True)
+        if again is None:
+            return None
+        facts = again
+    debt = facts.debt
+    return LockedDebt(debt.id, debt.lender_id, debt.debtor_id), facts
+
+
+async def count_contact_postgres(session: AsyncSession, debtor_id: uuid.UUID) -> None:
+    """A contact recorded under the debtor's lock outside `writer.store_attempt` (which counts
+    its own): waiting attempts see the debtor row change (see `_LOCKED_FACTS`)."""
+    await _BUMP.fetch(session, {"debtor_id": debtor_id}, begin=True)
 
 
 async def debt_locking_debtor(

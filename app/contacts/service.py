@@ -7,10 +7,11 @@ both take the last slot, on one replica or many. A blocked attempt stores its de
 before answering 409: the one place besides the unit of work that commits (the evidence must
 survive the refusal).
 
-On PostgreSQL an outbound attempt is four driver-level statements inside the request's
-transaction — the debt with the debtor's lock (and the lender's webhook subscriptions), the
-decision's facts, then the decision, contact, timeline entry and deliveries in one statement
-(`writer.store_attempt`) — and COMMIT. SQLite and the rarer paths (inbound contacts, outcomes
+On PostgreSQL an outbound attempt is two driver-level statements inside the request's
+transaction — the debtor's lock with the decision's facts and the lender's webhook subscriptions
+(`repository.lock_and_load_postgres`, which reads the facts again when the lock had to wait for
+another attempt's contact), then the decision, contact, timeline entry, deliveries and the
+debtor's contact count in one statement (`writer.store_attempt`) — and COMMIT. SQLite and the rarer paths (inbound contacts, outcomes
 reported at creation) go through the ORM; both write the same rows, and the tests run on both.
 """
 
@@ -111,14 +112,19 @@ async def record_contact(
     postgres = is_postgres(session)
     debt: Debt | repository.LockedDebt | None
     if postgres:
-        debt = await repository.lock_debt_postgres(session, debt_id, principal.lender_scope)
+        locked = await repository.lock_and_load_postgres(
+            session, debt_id, principal.lender_scope, now
+        )
+        if locked is None:
+            raise debts_service.DebtNotFound()
+        debt, facts = locked
     else:
         debt = await repository.debt_locking_debtor(session, debt_id, principal.lender_scope)
-    if debt is None:
-        raise debts_service.DebtNotFound()
+        if debt is None:
+            raise debts_service.DebtNotFound()
+        facts = await compliance_service.load_one(session, principal, debt.id, now)
     also = await _also_debts(session, principal, debt, body.also_debt_ids)
     agent_id = _agent(principal, body.agent_id)
-    facts = await compliance_service.load_one(session, principal, debt.id, now)
     channel = body.channel.value
     destination = compliance_service.resolve_destination(
         facts,
@@ -133,6 +139,8 @@ async def record_contact(
             session, outcome=body.outcome or Outcome.CONVERSATION, fields=fields, now=now
         )
         await session.flush()
+        if postgres:
+            await repository.count_contact_postgres(session, debt.debtor_id)
         await effects.apply(
             session, principal, await _orm_debt(session, principal, debt), contact, body, now=now
         )

@@ -136,7 +136,9 @@ contact AS (
         :occurred_at, :decision_id, :verdict, :notes, :created_at, :created_at)),
 timeline AS (
     INSERT INTO debt_events (id, lender_id, debt_id, at, type, actor, data)
-    VALUES (:event_id, :lender_id, :debt_id, :event_at, :event_type, :event_actor, :event_data))
+    VALUES (:event_id, :lender_id, :debt_id, :event_at, :event_type, :event_actor, :event_data)),
+counted AS (
+    UPDATE debtors SET contact_seq = contact_seq + 1 WHERE id = :debtor_id)
 INSERT INTO webhook_deliveries (id, lender_id, endpoint_id, event_id, event_type, payload, status,
     attempts, next_attempt_at, history, created_at)
 SELECT w.id, :lender_id, w.endpoint_id, w.event_id, w.event_type, w.payload, w.status, 0, w.due,
@@ -183,7 +185,9 @@ async def store_attempt(
     deliveries: Sequence[dict[str, Any]],
 ) -> None:
     """PostgreSQL: the allowing decision, the contact it licenses (from `live_outbound`), the
-    debt's timeline entry and the outbox deliveries, in one statement."""
+    debt's timeline entry, the outbox deliveries and the debtor's contact count (which tells a
+    waiting attempt to read its facts again: `repository.lock_and_load_postgres`), in one
+    statement."""
     _check_licence(decision, contact.debt_id, contact.channel)
     if contact.decision_id != decision.id or contact.source is not Source.LIVE:
         raise UnlicensedContact("the contact does not cite this decision")

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -60,6 +60,11 @@ class Debtor(IdMixin, TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
     # NULL: none designated (and, on a re-post that omits it, "keep what is stored").
     inconvenient_times: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
+    # Contacts recorded under this row's lock (app/contacts), counted on PostgreSQL: an attempt
+    # that waited for the lock finds the row changed since its snapshot and reads its facts again.
+    contact_seq: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default=text("0")
+    )
 
 
 class ContactPoint(IdMixin, TimestampMixin, Base):

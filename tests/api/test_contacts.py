@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import orjson
@@ -12,8 +13,12 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from app.contacts import service as contacts_service
+from app.contacts.schemas import ContactCreate
+from app.core.auth import Principal
+from app.core.roles import Role
 from tests.compliance_helpers import import_calls, setup_debt
-from tests.conftest import ADMIN, scalar
+from tests.conftest import ADMIN, DB_KIND, scalar
 from tests.debts_helpers import debt_item
 from tests.helpers import assert_problem
 
@@ -433,3 +438,55 @@ async def test_an_outcome_reported_with_the_attempt_has_its_effects(
     events = (await client.get(f"/v1/debts/{ny['debt_id']}/events", headers=h)).json()["items"]
     outcome = [e for e in events if e["type"] == "contact.outcome"]
     assert len(outcome) == 1 and outcome[0]["data"]["outcome"] == "dispute_raised"
+
+
+async def _wait_for_a_lock_waiter(app: FastAPI) -> None:
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    for _ in range(300):
+        if await scalar(app, waiting):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the attempt never waited for the debtor's lock")
+
+
+@pytest.mark.skipif(DB_KIND != "postgres", reason="the row lock and its snapshot are PostgreSQL's")
+@pytest.mark.parametrize("first", ["attempt", "inbound"])
+async def test_an_attempt_that_waited_for_the_lock_reads_the_history_again(
+    client: httpx.AsyncClient, app: FastAPI, ny: dict, first: str
+) -> None:
+    """An attempt locks the debtor and reads its facts in one statement. Here another contact
+    holds the lock — an allowed attempt (the seventh call of the week) or an inbound
+    conversation (which starts the cool-down) — and commits while the attempt waits: the
+    attempt's snapshot predates that contact, so it must notice and read the history again, or
+    it would be allowed."""
+    await import_calls(
+        client, ny["lender_h"], ny["debt_id"], [f"2026-04-0{d}T15:00:00Z" for d in range(1, 7)]
+    )
+    noon = datetime(2026, 4, 7, 16, tzinfo=UTC)
+    admin = Principal(key_id=uuid.uuid4(), role=Role.ADMIN)
+    body = ContactCreate(channel="phone", direction="outbound" if first == "attempt" else "inbound")
+    async with app.state.sessionmaker() as holder:
+        held = await contacts_service.record_contact(
+            holder, admin, uuid.UUID(ny["debt_id"]), body, now=noon
+        )
+        attempt = asyncio.create_task(
+            client.post(
+                f"/v1/debts/{ny['debt_id']}/contacts",
+                json={"channel": "phone"},
+                headers=at(ny["agent_h"]),
+            )
+        )
+        await _wait_for_a_lock_waiter(app)
+        await holder.commit()
+    response = await attempt
+    reason = "REGF_7_CALLS_IN_7_DAYS" if first == "attempt" else "REGF_CONVERSATION_COOLDOWN"
+    assert [r["code"] for r in assert_problem(response, 409)["reasons"]] == [reason]
+    listed = (
+        await client.get(f"/v1/debts/{ny['debt_id']}/contacts", headers=ny["lender_h"])
+    ).json()["items"]
+    assert [c["id"] for c in listed if c["source"] != "import"] == [str(held.id)]
+    decisions = await client.get(
+        "/v1/compliance/decisions", params={"debt_id": ny["debt_id"]}, headers=ny["lender_h"]
+    )
+    expected = ["block", "allow"] if first == "attempt" else ["block"]
+    assert [d["decision"] for d in decisions.json()["items"]] == expected
