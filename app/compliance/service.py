@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.compliance import call_list, loader, one, repository
 from app.compliance.call_list import CallableResult
 from app.compliance.loader import Destination, Facts
-from app.compliance.models import ComplianceDecision, Verdict
+from app.compliance.models import Channel, ComplianceDecision, Verdict
 from app.compliance.schemas import (
     CallableFilter,
     DecisionOut,
@@ -177,14 +177,21 @@ def record_decision(
     inputs: dict[str, Any],
 ) -> ComplianceDecision:
     """Keep a decision from a contact attempt as evidence (allowed or blocked)."""
-    row = decision_row(
-        facts, decision, channel=channel, purpose=purpose, destination=destination, inputs=inputs
+    row = ComplianceDecision(
+        **decision_values(
+            facts,
+            decision,
+            channel=channel,
+            purpose=purpose,
+            destination=destination,
+            inputs=inputs,
+        )
     )
     session.add(row)
     return row
 
 
-def decision_row(
+def decision_values(
     facts: Facts,
     decision: Decision,
     *,
@@ -192,27 +199,27 @@ def decision_row(
     purpose: str,
     destination: Destination | None,
     inputs: dict[str, Any],
-) -> ComplianceDecision:
-    """The evidence row of a decision from a contact attempt, not yet stored."""
+) -> dict[str, Any]:
+    """The columns of the evidence row of a decision from a contact attempt."""
     data = decision.to_dict()
-    return ComplianceDecision(
-        id=new_id(),  # known before the flush: the contact that cites it goes in the same flush
-        lender_id=facts.debt.lender_id,
-        debt_id=facts.debt.id,
-        debtor_id=facts.debt.debtor_id,
-        channel=channel,
-        purpose=purpose,
-        destination=destination.value if destination else None,
-        at=decision.evaluated_at,
-        decision=Verdict(decision.decision),
-        reasons=data["reasons"],
-        warnings=data["warnings"],
-        next_allowed_at=decision.next_allowed_at,
-        candidate_zones=data["candidate_zones"],
-        profiles=data["profiles"],
-        counters=data["counters"],
-        inputs=inputs,
-    )
+    return {
+        "id": new_id(),  # known before the flush: the contact that cites it goes in the same flush
+        "lender_id": facts.debt.lender_id,
+        "debt_id": facts.debt.id,
+        "debtor_id": facts.debt.debtor_id,
+        "channel": Channel(channel),
+        "purpose": purpose,
+        "destination": destination.value if destination else None,
+        "at": decision.evaluated_at,
+        "decision": Verdict(decision.decision),
+        "reasons": data["reasons"],
+        "warnings": data["warnings"],
+        "next_allowed_at": decision.next_allowed_at,
+        "candidate_zones": data["candidate_zones"],
+        "profiles": data["profiles"],
+        "counters": data["counters"],
+        "inputs": inputs,
+    }
 
 
 def decision_out(row: ComplianceDecision, contact_id: uuid.UUID | None) -> DecisionOut:

@@ -23,9 +23,9 @@ from app.debts.models import Debt, DebtEvent
 
 
 def timeline_entry(
-    principal: Principal, debt: Any, contact: Contact, *, now: datetime
-) -> DebtEvent:
-    """The debt's timeline entry for a recorded contact or a reported outcome (not yet stored)."""
+    principal: Principal, debt: Any, contact: Any, *, now: datetime
+) -> dict[str, Any]:
+    """The columns of the debt's timeline entry for a recorded contact or a reported outcome."""
     outcome = contact.outcome
     return events.entry(
         debt,
@@ -51,7 +51,7 @@ async def apply(
     now: datetime,
 ) -> None:
     """The timeline entry, then the outcome's consequences."""
-    session.add(timeline_entry(principal, debt, contact, now=now))
+    session.add(DebtEvent(**timeline_entry(principal, debt, contact, now=now)))
     await consequences(session, principal, debt, contact, body, now=now)
 
 

@@ -11,21 +11,24 @@ On PostgreSQL an outbound attempt is two driver-level statements inside the requ
 transaction — the debtor's lock with the decision's facts and the lender's webhook subscriptions
 (`repository.lock_and_load_postgres`, which reads the facts again when the lock had to wait for
 another attempt's contact), then the decision, contact, timeline entry, deliveries and the
-debtor's contact count in one statement (`writer.store_attempt`) — and COMMIT. SQLite and the rarer paths (inbound contacts, outcomes
-reported at creation) go through the ORM; both write the same rows, and the tests run on both.
+debtor's contact count in one statement (`writer.store_attempt`) — and COMMIT; the rows are
+plain records, never ORM objects. SQLite, inbound contacts and the consequences of an outcome
+reported with the attempt go through the ORM; both paths write the same rows, and the tests run
+on both databases.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.compliance import service as compliance_service
 from app.compliance.loader import Destination, Facts
-from app.compliance.models import Hold
+from app.compliance.models import ComplianceDecision, Hold
 from app.contacts import effects, repository, writer
 from app.contacts.models import Contact, Direction, Outcome
 from app.contacts.schemas import (
@@ -81,7 +84,7 @@ def _agent(principal: Principal, agent_id: uuid.UUID | None) -> uuid.UUID | None
     return agent_id
 
 
-def to_out(contact: Contact, decision: Any) -> ContactOut:
+def to_out(contact: Any, decision: Any) -> ContactOut:
     return ContactOut(
         id=contact.id,
         debt_id=contact.debt_id,
@@ -134,6 +137,7 @@ async def record_contact(
         body.destination_type.value if body.destination_type else None,
     )
     fields = _fields(debt, destination, body, agent_id, also)
+    contact: Any
     if body.direction is Direction.INBOUND:
         contact = writer.add_inbound(
             session, outcome=body.outcome or Outcome.CONVERSATION, fields=fields, now=now
@@ -156,7 +160,7 @@ async def record_contact(
         "also_debt_ids": also,
         "direction": "outbound",
     }
-    row = compliance_service.decision_row(
+    values = compliance_service.decision_values(
         facts,
         decision,
         channel=channel,
@@ -164,6 +168,8 @@ async def record_contact(
         destination=destination,
         inputs=inputs,
     )
+    # PostgreSQL writes the rows itself (writer.store_*): plain records, no ORM state.
+    row: Any = SimpleNamespace(**values) if postgres else ComplianceDecision(**values)
     if not decision.allowed:
         if postgres:
             await writer.store_refusal(session, row)
@@ -179,12 +185,15 @@ async def record_contact(
     outcome = body.outcome or Outcome.RESERVED
     if postgres:
         # One statement for the evidence, the contact, its timeline entry and its deliveries.
-        contact = writer.live_outbound(decision=row, outcome=outcome, fields=fields, now=now)
+        contact = SimpleNamespace(
+            **writer.live_outbound(decision=row, outcome=outcome, fields=fields, now=now)
+        )
+        timeline = effects.timeline_entry(principal, debt, contact, now=now)
         await writer.store_attempt(
             session,
             decision=row,
             contact=contact,
-            timeline=effects.timeline_entry(principal, debt, contact, now=now),
+            timeline=SimpleNamespace(**timeline),
             deliveries=await outbox.pending_deliveries(
                 session, lender_id=contact.lender_id, events=[_recorded(contact)], at=now
             ),

@@ -6,8 +6,8 @@ Imported and inbound rows need none.
 
 On PostgreSQL a contact attempt stores its evidence without the ORM: the decision, the contact,
 its timeline entry and its outbound deliveries go in one driver-level statement (`store_attempt`;
-a refusal's decision alone in `store_refusal`). The rows are the same ORM objects the SQLite path
-adds to its session, built here by the same functions and written column for column.
+a refusal's decision alone in `store_refusal`). Their columns come from the same functions that
+build the SQLite path's ORM rows, and are written column for column.
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ from app.compliance.models import ComplianceDecision, Verdict
 from app.contacts.models import Contact, Direction, Outcome, Source
 from app.core.pg import PgStatement
 from app.core.types import new_id
-from app.debts.models import DebtEvent
 
 
 class UnlicensedContact(RuntimeError):
     """Code tried to record outreach that the rules service did not allow."""
 
 
-def _check_licence(decision: ComplianceDecision, debt_id: Any, channel: Any) -> None:
+def _check_licence(decision: Any, debt_id: Any, channel: Any) -> None:
     if decision.decision is not Verdict.ALLOW:
         raise UnlicensedContact("a blocked decision licenses nothing")
     if debt_id != decision.debt_id or channel != decision.channel:
@@ -40,26 +39,27 @@ def _check_licence(decision: ComplianceDecision, debt_id: Any, channel: Any) -> 
 
 def live_outbound(
     *,
-    decision: ComplianceDecision,
+    decision: Any,
     outcome: Outcome,
     fields: dict[str, Any],
     now: datetime,
-) -> Contact:
-    """An outbound attempt licensed by `decision` (which must allow this debt and channel), not
-    yet stored: `add_live_outbound` adds it to the session, `store_attempt` writes it."""
+) -> dict[str, Any]:
+    """The columns of an outbound attempt licensed by `decision` (a ComplianceDecision or a
+    record with its columns, which must allow this debt and channel): `add_live_outbound` adds
+    the row to the session, `store_attempt` writes it."""
     _check_licence(decision, fields["debt_id"], fields["channel"])
-    return Contact(
-        id=new_id(),
-        direction=Direction.OUTBOUND,
-        source=Source.LIVE,
-        outcome=outcome,
-        decision_id=decision.id,
-        decision_verdict=Verdict.ALLOW.value,
-        occurred_at=decision.at,
-        created_at=now,
-        updated_at=now,
+    return {
+        "id": new_id(),
+        "direction": Direction.OUTBOUND,
+        "source": Source.LIVE,
+        "outcome": outcome,
+        "decision_id": decision.id,
+        "decision_verdict": Verdict.ALLOW.value,
+        "occurred_at": decision.at,
+        "created_at": now,
+        "updated_at": now,
         **fields,
-    )
+    }
 
 
 def add_live_outbound(
@@ -70,7 +70,7 @@ def add_live_outbound(
     fields: dict[str, Any],
     now: datetime,
 ) -> Contact:
-    contact = live_outbound(decision=decision, outcome=outcome, fields=fields, now=now)
+    contact = Contact(**live_outbound(decision=decision, outcome=outcome, fields=fields, now=now))
     session.add(contact)
     return contact
 
@@ -150,7 +150,7 @@ FROM unnest(:w_ids::uuid[], :w_endpoints::uuid[], :w_events::uuid[], :w_types::t
 """)
 
 
-def _decision_params(decision: ComplianceDecision) -> dict[str, Any]:
+def _decision_params(decision: Any) -> dict[str, Any]:
     return {
         "decision_id": decision.id,
         "lender_id": decision.lender_id,
@@ -171,7 +171,7 @@ def _decision_params(decision: ComplianceDecision) -> dict[str, Any]:
     }
 
 
-async def store_refusal(session: AsyncSession, decision: ComplianceDecision) -> None:
+async def store_refusal(session: AsyncSession, decision: Any) -> None:
     """PostgreSQL: keep a blocking decision (the evidence of a refused attempt)."""
     await _STORE_REFUSAL.fetch(session, _decision_params(decision), begin=True)
 
@@ -179,15 +179,16 @@ async def store_refusal(session: AsyncSession, decision: ComplianceDecision) -> 
 async def store_attempt(
     session: AsyncSession,
     *,
-    decision: ComplianceDecision,
-    contact: Contact,
-    timeline: DebtEvent,
+    decision: Any,
+    contact: Any,
+    timeline: Any,
     deliveries: Sequence[dict[str, Any]],
 ) -> None:
-    """PostgreSQL: the allowing decision, the contact it licenses (from `live_outbound`), the
-    debt's timeline entry, the outbox deliveries and the debtor's contact count (which tells a
-    waiting attempt to read its facts again: `repository.lock_and_load_postgres`), in one
-    statement."""
+    """PostgreSQL: the allowing decision, the contact it licenses (the columns from
+    `live_outbound`), the debt's timeline entry, the outbox deliveries and the debtor's contact
+    count (which tells a waiting attempt to read its facts again:
+    `repository.lock_and_load_postgres`), in one statement. The records carry their columns as
+    attributes (`types.SimpleNamespace`): no ORM state is built for rows written here."""
     _check_licence(decision, contact.debt_id, contact.channel)
     if contact.decision_id != decision.id or contact.source is not Source.LIVE:
         raise UnlicensedContact("the contact does not cite this decision")

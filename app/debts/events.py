@@ -24,17 +24,17 @@ def actor_of(principal: Principal | None) -> str:
 
 def entry(
     debt: Any, type_: str, *, at: datetime, actor: str, data: dict[str, Any] | None = None
-) -> DebtEvent:
-    """A timeline entry of `debt` (anything with `id` and `lender_id`), not yet stored."""
-    return DebtEvent(
-        id=new_id(),
-        lender_id=debt.lender_id,
-        debt_id=debt.id,
-        at=at,
-        type=type_,
-        actor=actor,
-        data=data or {},
-    )
+) -> dict[str, Any]:
+    """The columns of a timeline entry of `debt` (anything with `id` and `lender_id`)."""
+    return {
+        "id": new_id(),
+        "lender_id": debt.lender_id,
+        "debt_id": debt.id,
+        "at": at,
+        "type": type_,
+        "actor": actor,
+        "data": data or {},
+    }
 
 
 def record(
@@ -46,7 +46,7 @@ def record(
     actor: str,
     data: dict[str, Any] | None = None,
 ) -> DebtEvent:
-    event = entry(debt, type_, at=at, actor=actor, data=data)
+    event = DebtEvent(**entry(debt, type_, at=at, actor=actor, data=data))
     session.add(event)
     return event
 
