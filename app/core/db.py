@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from app.core import pg
 from app.core.config import Settings
 
 NAMING_CONVENTION = {
@@ -131,7 +132,9 @@ async def unit_of_work(
             options: dict[str, Any] = {READ_ONLY: True}
             if session.get_bind().dialect.name == "postgresql":
                 options["isolation_level"] = "AUTOCOMMIT"
-            await session.connection(execution_options=options)
+                pg.remember(session, await session.connection(execution_options=options))
+            else:
+                await session.connection(execution_options=options)
         try:
             yield session
         except BaseException:

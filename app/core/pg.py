@@ -76,20 +76,30 @@ async def driver_connection(session: AsyncSession) -> Any:
 _CACHE_KEY = "arrears.pg_connection"
 
 
+def remember(session: AsyncSession, conn: AsyncConnection) -> tuple[Any, AsyncConnection, Any, Any]:
+    """Keep the session's connection for the rest of its transaction (see `_driver`)."""
+    sync = conn.sync_connection
+    assert sync is not None  # a connection the session handed out is started
+    fairy = sync.connection  # a checked-out, live connection: no I/O, no greenlet hop
+    entry = (
+        session.sync_session.get_transaction(),
+        conn,
+        fairy.dbapi_connection,
+        fairy.driver_connection,
+    )
+    session.info[_CACHE_KEY] = entry
+    return entry
+
+
 async def _driver(session: AsyncSession, *, begin: bool) -> tuple[AsyncConnection, Any]:
-    # Reaching the driver takes two greenlet hops through SQLAlchemy; a request runs several
+    # Every hop into SQLAlchemy's sync layer is a greenlet switch; a request runs several
     # statements in one session transaction, so the connection is kept for that transaction
     # (a commit or rollback ends it, and the next statement asks SQLAlchemy again).
     transaction = session.sync_session.get_transaction()
     cached = session.info.get(_CACHE_KEY)
-    if cached is not None and transaction is cached[0] and transaction.is_active:
-        _, conn, adapted, driver = cached
-    else:
-        conn = await session.connection()
-        fairy = await conn.get_raw_connection()
-        adapted = fairy.dbapi_connection  # SQLAlchemy's asyncpg adapter
-        driver = fairy.driver_connection  # the asyncpg connection
-        session.info[_CACHE_KEY] = (session.sync_session.get_transaction(), conn, adapted, driver)
+    if cached is None or transaction is not cached[0] or not transaction.is_active:
+        cached = remember(session, await session.connection())
+    _, conn, adapted, driver = cached
     await _invalidate_if_closed(conn, driver)
     if begin and adapted._transaction is None and adapted.isolation_level != "autocommit":
         # The dialect's own lazy BEGIN, taken now; its COMMIT/ROLLBACK end it as usual.
