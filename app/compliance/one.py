@@ -62,7 +62,7 @@ class PointFacts:
 
 _HISTORY = """
     SELECT ROW(k.id, k.occurred_at, k.channel, k.direction, k.outcome, k.debt_id,
-               k.also_debt_ids, k."to", k.destination_type, k.purpose, k.source)
+               k.also_debt_ids::text, k."to", k.destination_type, k.purpose, k.source)
     FROM contacts k
     WHERE k.debtor_id = d.debtor_id AND k.occurred_at > :since AND k.occurred_at <= :at
     ORDER BY k.occurred_at, k.id
@@ -124,7 +124,8 @@ def _history(records: list[tuple[Any, ...]]) -> tuple[HistoryContact, ...]:
             channel=r[2],
             direction=r[3],
             outcome=r[4],
-            debt_ids=frozenset([str(r[5]), *(_json(r[6]) or ())]),
+            # also_debt_ids as JSON text: nearly always "[]", which needs no parsing
+            debt_ids=frozenset([str(r[5])] if r[6] == "[]" else [str(r[5]), *_json(r[6])]),
             destination=r[7],
             destination_type=r[8],
             purpose=r[9],
