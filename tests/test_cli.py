@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -10,7 +11,7 @@ import sys
 import httpx
 from asgi_lifespan import LifespanManager
 
-from app.main import create_app
+from app.main import create_app, create_served_app
 from tests.conftest import FreshDatabases, make_settings
 from tests.helpers import bearer
 
@@ -83,3 +84,15 @@ async def test_demo_creates_a_portfolio_and_working_keys(fresh_databases: FreshD
     # Run again: the same debts are unchanged.
     code, out, _ = await arrears("demo", "--debts", "25", url=url)
     assert json.loads(out)["debts"]["unchanged"] == 25
+
+
+async def test_the_served_app_freezes_its_startup_heap(database_url: str) -> None:
+    """`arrears serve`'s app moves what startup built out of the collector's full collections."""
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    app = create_served_app(make_settings(database_url))
+    try:
+        async with LifespanManager(app):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
