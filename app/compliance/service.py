@@ -166,31 +166,6 @@ async def callable_selection(
     )
 
 
-def record_decision(
-    session: AsyncSession,
-    facts: Facts,
-    decision: Decision,
-    *,
-    channel: str,
-    purpose: str,
-    destination: Destination | None,
-    inputs: dict[str, Any],
-) -> ComplianceDecision:
-    """Keep a decision from a contact attempt as evidence (allowed or blocked)."""
-    row = ComplianceDecision(
-        **decision_values(
-            facts,
-            decision,
-            channel=channel,
-            purpose=purpose,
-            destination=destination,
-            inputs=inputs,
-        )
-    )
-    session.add(row)
-    return row
-
-
 def decision_values(
     facts: Facts,
     decision: Decision,

@@ -188,12 +188,11 @@ async def record_contact(
         contact = SimpleNamespace(
             **writer.live_outbound(decision=row, outcome=outcome, fields=fields, now=now)
         )
-        timeline = effects.timeline_entry(principal, debt, contact, now=now)
         await writer.store_attempt(
             session,
             decision=row,
             contact=contact,
-            timeline=SimpleNamespace(**timeline),
+            timeline=effects.timeline_entry(principal, debt, contact, now=now),
             deliveries=await outbox.pending_deliveries(
                 session, lender_id=contact.lender_id, events=[_recorded(contact)], at=now
             ),

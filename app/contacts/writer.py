@@ -12,7 +12,7 @@ build the SQLite path's ORM rows, and are written column for column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -181,14 +181,15 @@ async def store_attempt(
     *,
     decision: Any,
     contact: Any,
-    timeline: Any,
+    timeline: Mapping[str, Any],
     deliveries: Sequence[dict[str, Any]],
 ) -> None:
     """PostgreSQL: the allowing decision, the contact it licenses (the columns from
     `live_outbound`), the debt's timeline entry, the outbox deliveries and the debtor's contact
     count (which tells a waiting attempt to read its facts again:
-    `repository.lock_and_load_postgres`), in one statement. The records carry their columns as
-    attributes (`types.SimpleNamespace`): no ORM state is built for rows written here."""
+    `repository.lock_and_load_postgres`), in one statement. The decision and the contact carry
+    their columns as attributes (`types.SimpleNamespace`), the timeline entry is the mapping of
+    `events.entry`: no ORM state is built for rows written here."""
     _check_licence(decision, contact.debt_id, contact.channel)
     if contact.decision_id != decision.id or contact.source is not Source.LIVE:
         raise UnlicensedContact("the contact does not cite this decision")
@@ -206,11 +207,11 @@ async def store_attempt(
         occurred_at=contact.occurred_at,
         notes=contact.notes,
         created_at=contact.created_at,
-        event_id=timeline.id,
-        event_at=timeline.at,
-        event_type=timeline.type,
-        event_actor=timeline.actor,
-        event_data=_json(timeline.data),
+        event_id=timeline["id"],
+        event_at=timeline["at"],
+        event_type=timeline["type"],
+        event_actor=timeline["actor"],
+        event_data=_json(timeline["data"]),
         w_ids=[d["id"] for d in deliveries],
         w_endpoints=[d["endpoint_id"] for d in deliveries],
         w_events=[d["event_id"] for d in deliveries],

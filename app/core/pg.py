@@ -70,7 +70,7 @@ class PgStatement:
 
 async def driver_connection(session: AsyncSession) -> Any:
     """The asyncpg connection under the session (in its transaction once one has begun)."""
-    return (await (await session.connection()).get_raw_connection()).driver_connection
+    return (await _driver(session, begin=False))[1]
 
 
 _CACHE_KEY = "arrears.pg_connection"
