@@ -112,10 +112,29 @@ async def seed(lender_id: str, debts: int, portfolio: str = "uniform") -> float:
             await conn.execute(statements[0], lender_id_uuid(lender_id), debts)
             for sql in statements[1:]:
                 await conn.execute(sql, lender_id_uuid(lender_id))
+            await _store_time_zones(conn, lender_id_uuid(lender_id))
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
     return time.perf_counter() - started
+
+
+async def _store_time_zones(conn: asyncpg.Connection, lender_id: Any) -> None:
+    """What the service stores with every phone it adds (`contact_points.time_zones`), found by
+    the service's own function: the SQL above writes the rows without it."""
+    from app.rules.zones import phone_zones
+
+    values = [r[0] for r in await conn.fetch(
+        "SELECT DISTINCT value FROM contact_points WHERE lender_id = $1 AND channel = 'phone'",
+        lender_id,
+    )]  # fmt: skip
+    zones = [json.dumps(list(phone_zones(v))) for v in values]
+    await conn.execute(
+        """UPDATE contact_points p SET time_zones = z.zones::jsonb
+           FROM unnest($2::text[], $3::text[]) AS z(value, zones)
+           WHERE p.lender_id = $1 AND p.channel = 'phone' AND p.value = z.value""",
+        lender_id, values, zones,
+    )  # fmt: skip
 
 
 def lender_id_uuid(value: str) -> Any:

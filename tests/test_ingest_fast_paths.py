@@ -7,30 +7,42 @@ import unicodedata
 
 import orjson
 import phonenumbers
+from phonenumbers import timezone as phone_timezone
 
 from app.core.crypto import keyed_digest
 from app.core.schemas import _no_control_characters
-from app.debtors.schemas import _is_valid_number, _phone_e164
+from app.debtors.schemas import _phone
 from app.debts.ingest import digest, validate_item
+from app.rules.zones import get_zone, normalise_zone, number_type
 from bench.items import debt_item
 from tests.debts_helpers import debt_item as api_item
 
 
-def _reference(value: str, region: str | None) -> tuple[str, bool]:
+def _reference_zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
+    """The rules' phone zones (COMPLIANCE.md §2) as phonenumbers' own lookup gives them."""
+    found = phone_timezone.time_zones_for_number(number)
+    zones = tuple(dict.fromkeys(normalise_zone(z) for z in found if z != "Etc/Unknown"))
+    if not 1 <= len(zones) <= 3 or any(get_zone(z) is None for z in zones):
+        return ()
+    return zones
+
+
+def _reference(value: str, region: str | None) -> tuple[str, tuple[str, ...] | None]:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        return "not a phone number", False
+        return "not a phone number", None
     if not phonenumbers.is_valid_number(number):
-        return "not a valid phone number", False
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True
+        return "not a valid phone number", None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, _reference_zones(number)
 
 
 def test_phone_validity_matches_phonenumbers_on_random_numbers() -> None:
     rnd = random.Random(4)
     regions = [None, "US", "CA", "GB", "DE", "IT", "BR", "IN", "JP", "AU", "AG", "JM", "001", "XX"]
     codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
-    valid = 0
+    valid = zoned = 0
     for _ in range(10_000):
         kind = rnd.random()
         if kind < 0.4:
@@ -44,16 +56,22 @@ def test_phone_validity_matches_phonenumbers_on_random_numbers() -> None:
             value = "".join(rnd.choice("0123456789 -()+x.") for _ in range(rnd.randint(3, 16)))
         region = rnd.choice(regions)
         expected = _reference(value, region)
-        assert _phone_e164.__wrapped__(value, region) == expected, (value, region)
-        assert _phone_e164(value, region) == expected  # cached
-        valid += expected[1]
+        assert _phone.__wrapped__(value, region) == expected, (value, region)
+        assert _phone(value, region) == expected  # cached
+        valid += expected[1] is not None
+        zoned += bool(expected[1])
     assert valid > 300  # the sample exercises valid numbers too
+    assert zoned > 100  # and numbers with zones
 
 
-def test_phone_validity_on_known_numbers() -> None:
-    for text, region in [("+12015550123", None), ("+442079460000", None), ("+12684601234", None)]:
-        number = phonenumbers.parse(text, region)
-        assert _is_valid_number(number) == phonenumbers.is_valid_number(number)
+def test_phone_type_and_zones_on_known_numbers() -> None:
+    for text in ("+12015550123", "+442079460000", "+12684601234", "+18005551234", "+12085551234",
+                 "+61291234567", "+61412345678", "+5511987654321", "+8613812345678"):  # fmt: skip
+        number = phonenumbers.parse(text, None)
+        assert number_type(number) == phonenumbers.number_type(number), text
+        assert _phone(text, None) == (text, _reference_zones(number)), text
+    assert _phone("+12085551234", None)[1] == ("America/Boise", "America/Los_Angeles")
+    assert _phone("+18005551234", None)[1] == ()  # toll-free: a whole country
 
 
 def test_control_characters_and_lone_surrogates_are_refused() -> None:

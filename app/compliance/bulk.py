@@ -6,7 +6,8 @@ through SQLAlchemy Core in chunks. Both give the same shapes, plain strings for 
 
 - debts: (id, lender_id, debtor_id, status, escalation_level, group_key, compliance_profiles,
   kind, country, subdivision, city, postal_code, timezone, inconvenient_times) — JSON as text
-- points (active, of one channel): debtor_id → [(id, value, type, status, created_at)]
+- points (active, of one channel): debtor_id → [(id, value, type, status, created_at,
+  time_zones (JSON text))]
 - history: debtor_id → [(occurred_at, channel, direction, outcome, debt_id, also_debt_ids (JSON
   text), to, destination_type, purpose, source, id)], oldest first
 """
@@ -42,7 +43,7 @@ FROM debts d JOIN debtors r ON r.id = d.debtor_id
 WHERE d.id = ANY($1::uuid[]) AND ($2::uuid[] IS NULL OR d.lender_id = ANY($2::uuid[]))
 """
 _PG_POINTS = """
-SELECT debtor_id, id, value, type, status, created_at FROM contact_points
+SELECT debtor_id, id, value, type, status, created_at, time_zones::text FROM contact_points
 WHERE debtor_id = ANY($1::uuid[]) AND channel = $2 AND status = 'active'
 """
 _PG_HISTORY = """
@@ -112,7 +113,7 @@ async def points(
             found[r[0]].append(r[1:])
         return found
     columns = (ContactPoint.debtor_id, ContactPoint.id, ContactPoint.value, ContactPoint.type,
-               ContactPoint.status, ContactPoint.created_at)  # fmt: skip
+               ContactPoint.status, ContactPoint.created_at, ContactPoint.time_zones)  # fmt: skip
     for chunk in loader.chunks(debtor_ids):
         stmt = select(*columns).where(
             ContactPoint.debtor_id.in_(chunk),
@@ -120,7 +121,7 @@ async def points(
             ContactPoint.status == "active",
         )
         for r in (await session.execute(stmt)).all():
-            found[r[0]].append((r[1], r[2], _v(r[3]), _v(r[4]), r[5]))
+            found[r[0]].append((r[1], r[2], _v(r[3]), _v(r[4]), r[5], _json_text(r[6])))
     return found
 
 
@@ -238,9 +239,13 @@ async def holds_and_consents(
 # come back as one group. The group key holds raw columns, so equal keys mean equal facts: the
 # lender, the debt's status, escalation and profiles, the debtor's kind, address, time zone and
 # inconvenient times, the best active contact point of the channel (the dialer's order of
-# `call_list.best_point`), and every contact in the lender's horizon as (instant, channel,
-# direction, outcome, purpose, destination type, source, about this debt?, to this destination?).
-# A debt in a debt group, or whose debtor has a hold or a consent, is a group of its own.
+# `call_list.best_point`) by its stored time zones (by its value when none are stored: the rules
+# see the value itself only through "to this destination?", which is in the key, and through
+# holds naming it, whose debts are groups of their own), and every contact in the lender's
+# horizon as (instant, channel, direction, outcome, purpose, destination type, source, about
+# this debt?, to this destination?), one text per debt: `format` writes NULL as an empty string,
+# and no value holds `|` or `;`. A debt in a debt group, or whose debtor has a hold or a
+# consent, is a group of its own.
 _PG_SHAPES = """
 WITH wanted AS MATERIALIZED (
   SELECT d.id, d.lender_id, d.debtor_id, d.status, d.escalation_level, d.compliance_profiles,
@@ -249,7 +254,7 @@ WITH wanted AS MATERIALIZED (
        ON hz.lender_id = d.lender_id
   WHERE d.id = ANY($1::uuid[])
 ), best AS MATERIALIZED (
-  SELECT DISTINCT ON (p.debtor_id) p.debtor_id, p.value, p.type, p.status
+  SELECT DISTINCT ON (p.debtor_id) p.debtor_id, p.value, p.type, p.status, p.time_zones
   FROM contact_points p JOIN (SELECT DISTINCT debtor_id FROM wanted) x ON x.debtor_id = p.debtor_id
   WHERE p.channel = $5 AND p.status = 'active'
   ORDER BY p.debtor_id,
@@ -258,9 +263,11 @@ WITH wanted AS MATERIALIZED (
            p.created_at, p.id
 ), history AS (
   SELECT w.id,
-         jsonb_agg(jsonb_build_array(c.occurred_at, c.channel, c.direction, c.outcome, c.purpose,
-                   c.destination_type, c.source, c.debt_id = w.id OR c.also_debt_ids ? w.id::text,
-                   c."to" IS NOT DISTINCT FROM b.value) ORDER BY c.occurred_at, c.id) AS contacts
+         string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s|%s', c.occurred_at, c.channel, c.direction,
+                           c.outcome, c.purpose, c.destination_type, c.source,
+                           c.debt_id = w.id OR c.also_debt_ids ? w.id::text,
+                           c."to" IS NOT DISTINCT FROM b.value),
+                    ';' ORDER BY c.occurred_at, c.id) AS contacts
   FROM wanted w
   JOIN contacts c ON c.debtor_id = w.debtor_id AND c.occurred_at > w.since AND c.occurred_at <= $4
   LEFT JOIN best b ON b.debtor_id = w.debtor_id
@@ -269,16 +276,16 @@ WITH wanted AS MATERIALIZED (
 SELECT array_agg(w.id)
 FROM wanted w JOIN debtors r ON r.id = w.debtor_id
 LEFT JOIN best b ON b.debtor_id = w.debtor_id LEFT JOIN history h ON h.id = w.id
-GROUP BY ROW(
+GROUP BY
   CASE WHEN w.group_key IS NOT NULL
          OR w.debtor_id IN (SELECT debtor_id FROM holds
                             WHERE released_at IS NULL OR released_at > $4)
          OR w.debtor_id IN (SELECT debtor_id FROM consents WHERE given_at <= $4)
        THEN w.id END,
   w.lender_id, w.status, w.escalation_level, w.compliance_profiles, r.kind, r.country,
-  r.subdivision, r.city, r.postal_code, r.timezone, r.inconvenient_times, b.value, b.type,
+  r.subdivision, r.city, r.postal_code, r.timezone, r.inconvenient_times,
+  CASE WHEN b.time_zones IS NULL THEN b.value END, b.value IS NULL, b.time_zones, b.type,
   b.status, h.contacts
-)::text COLLATE "C"
 """
 
 

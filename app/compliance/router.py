@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from app.compliance import service
 from app.compliance.models import Verdict
@@ -94,7 +94,7 @@ async def evaluate_outreach(
 @router.post("/compliance/callable", response_model=CallableResponse, responses=errors(413, 415))
 async def callable_list(
     body: CallableRequest, session: SessionDep, principal: Evaluator, now: NowDep
-) -> CallableResponse:
+) -> Response:
     """The dialer's call list: which debts may be contacted on `channel` now (up to 100,000 per call).
 
     Each debt is evaluated through its best active contact point for the channel (cell first);
@@ -106,7 +106,8 @@ async def callable_list(
     result = await service.callable_debts(
         session, principal, channel=body.channel.value, at=at, debt_ids=ids, purpose=body.purpose
     )
-    return CallableResponse(allowed=result.allowed, blocked=result.blocked, evaluated_at=at)
+    # The body is `CallableResponse`, written directly (`CallableResult.to_json`).
+    return Response(result.to_json(at), media_type="application/json")
 
 
 @router.get("/compliance/decisions", response_model=Page[DecisionOut])

@@ -86,3 +86,5 @@ class ContactPoint(IdMixin, TimestampMixin, Base):
     status: Mapped[ContactPointStatus] = mapped_column(
         str_enum(ContactPointStatus, 16), nullable=False, default=ContactPointStatus.ACTIVE
     )
+    # A phone's time zones by its number, found when the value was normalised (migration 0010).
+    time_zones: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)

@@ -47,7 +47,14 @@ _UPSERT_DEBTORS = recordset_insert(
 )
 _ADD_CONTACT_POINTS = recordset_insert(
     "contact_points",
-    {"id": "uuid", "debtor_id": "uuid", "channel": "text", "value": "text", "type": "text"},
+    {
+        "id": "uuid",
+        "debtor_id": "uuid",
+        "channel": "text",
+        "value": "text",
+        "type": "text",
+        "time_zones": "jsonb",
+    },
     {
         "lender_id": "uuid",
         "status": "text",
@@ -55,7 +62,7 @@ _ADD_CONTACT_POINTS = recordset_insert(
         "updated_at": "timestamptz",
     },
     suffix="ON CONFLICT (debtor_id, channel, value) DO UPDATE SET "
-    "type = EXCLUDED.type, updated_at = EXCLUDED.updated_at",
+    "type = EXCLUDED.type, time_zones = EXCLUDED.time_zones, updated_at = EXCLUDED.updated_at",
 )
 
 
@@ -135,7 +142,7 @@ async def add_contact_points(
     now: datetime,
 ) -> None:
     """Add one lender's contact points, de-duplicated by value per debtor (a known value keeps
-    its status; its type is the one posted). Rows: id, debtor_id, channel, value, type."""
+    its status; its type is the one posted). Rows: id, debtor_id, channel, value, type, time_zones."""
     if not rows:
         return
     constants = {"lender_id": lender_id, "status": "active", "created_at": now, "updated_at": now}
@@ -145,7 +152,11 @@ async def add_contact_points(
     stmt = dialect_insert(session, ContactPoint).values([{**row, **constants} for row in rows])
     stmt = stmt.on_conflict_do_update(
         index_elements=["debtor_id", "channel", "value"],
-        set_={"type": stmt.excluded.type, "updated_at": stmt.excluded.updated_at},
+        set_={
+            "type": stmt.excluded.type,
+            "time_zones": stmt.excluded.time_zones,
+            "updated_at": stmt.excluded.updated_at,
+        },
     )
     await session.execute(stmt)
 

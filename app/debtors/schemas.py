@@ -10,12 +10,20 @@ from typing import Annotated, Any, Literal
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from phonenumbers import PhoneMetadata, phonenumberutil
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from phonenumbers import PhoneNumberType
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from app.core.schemas import Name, RequestModel, ResponseModel
 from app.debtors.models import ContactChannel, ContactPointStatus, ContactPointType, DebtorKind
 from app.lenders.schemas import TimeZoneName
+from app.rules.zones import number_type, number_zones
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -58,84 +66,34 @@ class Address(RequestModel):
     line1: Name | None = None
 
 
-def _is_valid_for(national_number: str, metadata: Any) -> bool:
-    """`_number_type_helper(...) != UNKNOWN` of phonenumbers, with the same tests in an order that
-    stops at the first match (fixed line first: most numbers are fixed line or mobile)."""
-    matches = phonenumberutil._is_number_matching_desc
-    if not matches(national_number, metadata.general_desc):
-        return False
-    if matches(national_number, metadata.fixed_line):
-        return True
-    if not metadata.same_mobile_and_fixed_line_pattern and matches(
-        national_number, metadata.mobile
-    ):
-        return True
-    return any(
-        matches(national_number, getattr(metadata, kind))
-        for kind in (
-            "premium_rate",
-            "toll_free",
-            "shared_cost",
-            "voip",
-            "personal_number",
-            "pager",
-            "uan",
-            "voicemail",
-        )
-    )
-
-
-def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
-    """`phonenumbers.is_valid_number` (region from the number, then validity in that region),
-    without classifying the number's type twice."""
-    country_code = number.country_code
-    regions = phonenumberutil.COUNTRY_CODE_TO_REGION_CODE.get(country_code or 0)
-    if country_code is None or not regions:
-        return False
-    national_number = phonenumberutil.national_significant_number(number)
-    region: str | None = regions[0] if len(regions) == 1 else None
-    if region is None:
-        for candidate in regions:
-            metadata = PhoneMetadata.metadata_for_region(candidate.upper(), None)
-            if metadata is None:
-                continue
-            if metadata.leading_digits is not None:
-                if re.match(metadata.leading_digits, national_number):
-                    region = candidate
-                    break
-            elif _is_valid_for(national_number, metadata):
-                region = candidate
-                break
-        if region is None:
-            return False
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
-    if metadata is None or (
-        region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
-        and country_code != phonenumbers.country_code_for_valid_region(region)
-    ):
-        return False
-    return _is_valid_for(national_number, metadata)
-
-
 @lru_cache(maxsize=65536)
-def _phone_e164(value: str, region: str | None) -> tuple[str, bool]:
-    """(E.164, True) or (reason, False); cached, so a re-posted portfolio parses nothing."""
+def _phone(value: str, region: str | None) -> tuple[str, tuple[str, ...] | None]:
+    """(E.164, its time zones) or (reason, None); cached, so a re-posted portfolio parses nothing.
+
+    Valid means `phonenumbers.is_valid_number`; the type found on the way gives the zones."""
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        return "not a phone number", False
-    if not _is_valid_number(number):
-        return "not a valid phone number", False
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)), True
+        return "not a phone number", None
+    kind = number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
+        return "not a valid phone number", None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, number_zones(number, e164, kind)
+
+
+def normalise_phone(value: str, region: str | None) -> tuple[str, tuple[str, ...]]:
+    """The number in E.164 (default region from the address) and the time zones it gives."""
+    normalised, zones = _phone(value, region)
+    if zones is None:
+        raise ValueError(normalised)
+    return normalised, zones
 
 
 def normalise_value(channel: ContactChannel, value: str, region: str | None) -> str:
     """E.164 for phones (default region from the address), a normalised address for email."""
     if channel is ContactChannel.PHONE:
-        normalised, valid = _phone_e164(value, region)
-        if not valid:
-            raise ValueError(normalised)
-        return normalised
+        return normalise_phone(value, region)[0]
     if channel is ContactChannel.EMAIL:
         try:
             checked = validate_email(value, check_deliverability=False)
@@ -149,6 +107,12 @@ class ContactPointIn(RequestModel):
     channel: ContactChannel
     value: Annotated[str, StringConstraints(min_length=1, max_length=320)]
     type: ContactPointType = ContactPointType.OTHER
+    # A phone's time zones, found while `normalise_contact_points` normalises the value.
+    _time_zones: tuple[str, ...] | None = PrivateAttr(default=None)
+
+    @property
+    def time_zones(self) -> list[str] | None:
+        return None if self._time_zones is None else list(self._time_zones)
 
     @field_validator("value")
     @classmethod
@@ -185,7 +149,10 @@ def normalise_contact_points(
     errors = []
     for index, point in enumerate(points):
         try:
-            point.value = normalise_value(point.channel, point.value, region)
+            if point.channel is ContactChannel.PHONE:
+                point.value, point._time_zones = normalise_phone(point.value, region)
+            else:
+                point.value = normalise_value(point.channel, point.value, region)
         except ValueError as exc:
             errors.append((f"{pointer}/{index}/value", str(exc)))
     return errors
@@ -215,6 +182,12 @@ class ContactPointOut(ResponseModel):
     value: str
     type: ContactPointType
     status: ContactPointStatus
+    time_zones: list[str] | None = Field(
+        default=None,
+        description="A phone's time zones by its number (COMPLIANCE.md §2), found when it was "
+        "added; empty when the number gives none usable (toll-free, non-geographic, more than "
+        "three). Null for other channels.",
+    )
 
 
 class AddressOut(ResponseModel):

@@ -19,6 +19,7 @@ from app.debtors.schemas import (
     ContactPointPatch,
     DebtorOut,
     DebtorPatch,
+    normalise_phone,
     normalise_value,
 )
 
@@ -115,8 +116,13 @@ async def add_contact_point(
 ) -> tuple[ContactPointOut, bool]:
     """Add a contact point; a value the debtor already has returns that one (created=False)."""
     debtor = await load_debtor(session, principal, debtor_id)
+    zones: list[str] | None = None
     try:
-        value = normalise_value(body.channel, body.value, debtor.country)
+        if body.channel is ContactChannel.PHONE:
+            value, found = normalise_phone(body.value, debtor.country)
+            zones = list(found)
+        else:
+            value = normalise_value(body.channel, body.value, debtor.country)
     except ValueError as exc:
         raise InvalidInput("#/value", str(exc)) from None
     existing = await repository.find_contact_point(session, debtor.id, body.channel, value)
@@ -128,6 +134,7 @@ async def add_contact_point(
         channel=ContactChannel(body.channel),
         value=value,
         type=body.type,
+        time_zones=zones,
         created_at=now,
         updated_at=now,
     )

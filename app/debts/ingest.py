@@ -143,20 +143,21 @@ async def _upsert_debtors(
     session: AsyncSession, ctx: IngestContext, items: Sequence[_Item]
 ) -> dict[str, uuid.UUID]:
     by_ref: dict[str, DebtorIn] = {}
-    points: dict[str, dict[tuple[str, str], str]] = {}
+    points: dict[str, dict[tuple[str, str], tuple[str, list[str] | None]]] = {}
     for item in items:
         debtor = item.debt.debtor
         by_ref[debtor.external_ref] = debtor  # the last occurrence in the batch wins
         merged = points.setdefault(debtor.external_ref, {})
         for point in debtor.contact_points:
-            merged[(point.channel.value, point.value)] = point.type.value
+            merged[(point.channel.value, point.value)] = (point.type.value, point.time_zones)
     rows = [_debtor_row(ctx, by_ref[ref]) for ref in sorted(by_ref)]
     ids = await debtors_repository.upsert_many(session, rows, lender_id=ctx.lender.id, now=ctx.now)
     point_rows = [
-        {"id": new_id(), "debtor_id": ids[ref], "channel": channel, "value": value, "type": type_}
+        {"id": new_id(), "debtor_id": ids[ref], "channel": channel, "value": value,
+         "type": type_, "time_zones": zones}
         for ref in sorted(points)
-        for (channel, value), type_ in sorted(points[ref].items())
-    ]
+        for (channel, value), (type_, zones) in sorted(points[ref].items())
+    ]  # fmt: skip
     await debtors_repository.add_contact_points(
         session, point_rows, lender_id=ctx.lender.id, now=ctx.now
     )

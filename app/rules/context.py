@@ -88,6 +88,9 @@ class EvaluationContext:
     destination: str | None = None
     destination_type: str | None = None
     destination_status: str | None = None
+    # The destination's zones as stored with its contact point (`phone_zones` of the number);
+    # None: found from the number here.
+    destination_zones: tuple[str, ...] | None = None
     profiles: tuple[str, ...] = ()
     lender_rules: tuple[LenderRule, ...] = ()
     holds: tuple[HoldState, ...] = ()

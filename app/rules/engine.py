@@ -103,6 +103,16 @@ def evaluate(ctx: EvaluationContext) -> Decision:
     )
 
 
+def verdict(ctx: EvaluationContext) -> tuple[tuple[Reason, ...], datetime | None]:
+    """What a list of many debts needs of `evaluate`: the reasons and `next_allowed_at`, the
+    same as its decision's, without the evidence (zones' local times, counters, warnings)."""
+    if ctx.at.utcoffset() is None:
+        raise ValueError("EvaluationContext.at must be timezone-aware")
+    plan = build_plan(ctx)
+    reasons = failing_rules(Moment(plan, ctx.at))
+    return reasons, next_allowed_at(plan, reasons) if reasons else None
+
+
 def history_horizon(ctx: EvaluationContext) -> timedelta:
     """How far before `ctx.at` the caller must load the debtor's contact history."""
     horizon = MIN_HISTORY

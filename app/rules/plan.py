@@ -103,7 +103,8 @@ class Plan:
 def build_plan(ctx: EvaluationContext) -> Plan:
     """Resolve profiles, zones, windows, consents and counted events for a request."""
     codes = applicable_profiles(ctx.debtor_kind, ctx.address, tuple(ctx.profiles))
-    base = base_zones(ctx.debtor_timezone, ctx.address, ctx.channel, ctx.destination)
+    base = base_zones(ctx.debtor_timezone, ctx.address, ctx.channel, ctx.destination,
+                      ctx.destination_zones)  # fmt: skip
     country = ctx.address.country.upper() if ctx.address and ctx.address.country else None
     setup = _setup(codes, base, ctx.channel, ctx.destination_type or "other", ctx.purpose,
                    ctx.destination is not None, country, tuple(ctx.lender_rules))  # fmt: skip
