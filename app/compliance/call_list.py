@@ -13,7 +13,7 @@ answer. Debts with holds or consents (their ids reach the reasons) are evaluated
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from functools import lru_cache
@@ -39,7 +39,7 @@ from app.rules import (
     LenderRule,
     evaluate,
 )
-from app.rules.engine import verdict
+from app.rules.engine import Verdict, verdict
 from app.rules.selection import applicable_profiles
 from app.rules.zones import base_zones
 
@@ -117,14 +117,30 @@ def run_engine(ctx: EvaluationContext) -> Decision:
         raise InvalidInput("#", f"The debt's compliance configuration is invalid: {exc}") from None
 
 
-def _decide(ctx: EvaluationContext) -> _Answer:
-    """The engine's verdict; a stored configuration it rejects is the caller's input error."""
+def _decide(
+    ctx: EvaluationContext,
+    memo: dict[Hashable, Verdict] | None = None,
+    answers: dict[int, tuple[Verdict, _Answer]] | None = None,
+) -> _Answer:
+    """The engine's verdict; a stored configuration it rejects is the caller's input error.
+
+    `answers` keeps one `_Answer` per verdict the memo shares (keyed by the verdict's identity,
+    kept alive beside it), so its JSON is written once."""
     try:
-        found, next_at = verdict(ctx)
+        found = verdict(ctx, memo)
     except ValueError as exc:  # e.g. an unknown profile code stored before validation existed
         raise InvalidInput("#", f"The debt's compliance configuration is invalid: {exc}") from None
-    reasons = [ReasonOut(code=r.code, message=r.message, clears_at=r.clears_at) for r in found]
-    return _Answer(not found, reasons, next_at)
+    if answers is not None and (known := answers.get(id(found))) is not None:
+        return known[1]
+    reasons, next_at = found
+    answer = _Answer(
+        not reasons,
+        [ReasonOut(code=r.code, message=r.message, clears_at=r.clears_at) for r in reasons],
+        next_at,
+    )
+    if answers is not None:
+        answers[id(found)] = (found, answer)
+    return answer
 
 
 def best_point(points: Sequence[Any] | None) -> Any:
@@ -184,6 +200,8 @@ class CallList:
         self.holds: dict[uuid.UUID, tuple[HoldState, ...]] = {}
         self.consents: dict[uuid.UUID, tuple[ConsentState, ...]] = {}
         self.memo: dict[tuple[Any, ...], _Answer] = {}
+        self.verdicts: dict[Hashable, Verdict] = {}  # the engine's own memo (`verdict_key`)
+        self.answers: dict[int, tuple[Verdict, _Answer]] = {}
         self.oldest: datetime = at
 
     def _history(self, debt: Any) -> list[Any]:
@@ -250,7 +268,8 @@ class CallList:
             return _decide(self.context(debt, point))
         found = self.memo.get(shape)
         if found is None:
-            found = self.memo[shape] = _decide(self.context(debt, point))
+            context = self.context(debt, point)
+            found = self.memo[shape] = _decide(context, self.verdicts, self.answers)
         return found
 
 

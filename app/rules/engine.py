@@ -5,7 +5,7 @@ Pure: the caller passes the instant and the state; nothing here reads a clock or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from app.rules.advisories import advise
@@ -103,14 +103,49 @@ def evaluate(ctx: EvaluationContext) -> Decision:
     )
 
 
-def verdict(ctx: EvaluationContext) -> tuple[tuple[Reason, ...], datetime | None]:
+Verdict = tuple[tuple[Reason, ...], datetime | None]
+
+
+def verdict(ctx: EvaluationContext, memo: dict[Hashable, Verdict] | None = None) -> Verdict:
     """What a list of many debts needs of `evaluate`: the reasons and `next_allowed_at`, the
-    same as its decision's, without the evidence (zones' local times, counters, warnings)."""
+    same as its decision's, without the evidence (zones' local times, counters, warnings).
+
+    With `memo`, requests whose plans cannot be told apart by any rule share one verdict
+    (`verdict_key`): a call list decides thousands of debts whose histories differ only in
+    contacts that no cap or cool-down can reach."""
     if ctx.at.utcoffset() is None:
         raise ValueError("EvaluationContext.at must be timezone-aware")
     plan = build_plan(ctx)
+    key = verdict_key(plan) if memo is not None else None
+    if key is not None and memo is not None:
+        found = memo.get(key)
+        if found is not None:
+            return found
     reasons = failing_rules(Moment(plan, ctx.at))
-    return reasons, next_allowed_at(plan, reasons) if reasons else None
+    result = reasons, next_allowed_at(plan, reasons) if reasons else None
+    if key is not None and memo is not None:
+        memo[key] = result
+    return result
+
+
+def verdict_key(plan: Plan) -> Hashable | None:
+    """Everything the rules read of a plan without holds and consents (None with them).
+
+    The rules see the history only through each cap's and cool-down's counted events
+    (`LimitCheck.events`); a limit with fewer events than its maximum fails at no instant, so
+    its events are left out. Holds and consents carry ids and instants of their own."""
+    ctx = plan.ctx
+    if ctx.holds or ctx.consents:
+        return None
+    # The setup fixes the limits and their zones (`Setup.limits`): a limit is its position.
+    live = tuple(
+        (index, check.events)
+        for index, check in enumerate(plan.limits)
+        if len(check.events) >= check.limit.max
+    )
+    return (plan.setup, ctx.at, ctx.channel, ctx.purpose, ctx.debt_status,
+            ctx.escalation_level, ctx.destination_type, ctx.destination_status,
+            ctx.inconvenient_times, live)  # fmt: skip
 
 
 def history_horizon(ctx: EvaluationContext) -> timedelta:

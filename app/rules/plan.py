@@ -66,7 +66,8 @@ class DirectConsent:
         return consent.debt_id is None or consent.debt_id in debt_ids
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: one object per cached `_setup` answer, so memo keys holding it hash it cheaply.
+@dataclass(frozen=True, slots=True, eq=False)
 class Setup:
     """What every request with the same profiles, zones, channel and purpose shares."""
 

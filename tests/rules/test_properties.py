@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Hashable
 from datetime import datetime, time, timedelta
 
 from hypothesis import HealthCheck, event, given, settings
@@ -14,6 +16,7 @@ from app.rules import (
     evaluate,
     parse_lender_rules,
 )
+from app.rules.engine import Verdict, verdict
 from app.rules.localtime import ceil_minute
 
 from .helpers import CN, FR, GB, ID, IN, MA, NSW, NY, NYC, at, consent, contact, ctx, hold, utc
@@ -128,3 +131,47 @@ def test_every_reason_clears_after_the_request(request: EvaluationContext) -> No
         assert reason.clears_at is None or reason.clears_at > request.at
     assert evaluate(request).to_dict() == evaluate(request).to_dict()  # deterministic
     assert NY.country == "US"
+
+
+@st.composite
+def same_instant_requests(draw: st.DrawFn) -> list[EvaluationContext]:
+    """Requests of one debtor at one instant that differ in their histories only."""
+    base = draw(requests())
+    pool = [
+        contact(base.at - timedelta(minutes=minutes), outcome)
+        for minutes in (30, 600, 2000, 4000, 9000)
+        for outcome in ("no_answer", "voicemail", "conversation")
+    ]
+    histories = draw(st.lists(st.lists(st.sampled_from(pool), max_size=9), min_size=2, max_size=8))
+    return [dataclasses.replace(base, history=tuple(history)) for history in histories]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(same_instant_requests())
+def test_a_shared_verdict_memo_gives_every_request_its_own_answer(
+    batch: list[EvaluationContext],
+) -> None:
+    """The call list's memo (`verdict_key`) only merges requests no rule can tell apart."""
+    memo: dict[Hashable, Verdict] = {}
+    for request in batch:
+        decision = evaluate(request)
+        reasons, next_at = verdict(request, memo)
+        assert (reasons, next_at) == (decision.reasons, decision.next_allowed_at), _explain(
+            decision
+        )
+    event(f"{len(batch)} requests, {len(memo)} verdicts")
+
+
+def test_histories_below_every_limit_share_one_verdict() -> None:
+    noon = utc(2026, 4, 7, 16)  # a Tuesday, noon in New York
+    one = ctx(noon, address=NY, destination="+15185550100",
+              history=(contact(noon - timedelta(hours=5), "voicemail"),))  # fmt: skip
+    other = dataclasses.replace(one, history=(contact(noon - timedelta(days=2), "no_answer"),))
+    capped = dataclasses.replace(
+        one, history=tuple(contact(noon - timedelta(days=day, hours=1)) for day in range(7))
+    )
+    memo: dict[Hashable, Verdict] = {}
+    assert verdict(one, memo) == verdict(other, memo) == ((), None)
+    assert len(memo) == 1  # two histories, nothing any cap or cool-down counts up to its max
+    reasons, _ = verdict(capped, memo)
+    assert [r.code for r in reasons] == ["REGF_7_CALLS_IN_7_DAYS"] and len(memo) == 2
