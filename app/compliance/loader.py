@@ -58,6 +58,15 @@ class Destination:
     value: str | None
     type: str | None
     status: str | None
+    # A stored phone's time zones (`contact_points.time_zones`); None: found from the number.
+    zones: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, point: Any) -> Destination:
+        """A stored contact point (an entity or `one.PointFacts`) as the destination."""
+        zones = point.time_zones
+        return cls(point.id, point.value, point.type.value, point.status.value,
+                   None if zones is None else tuple(zones))  # fmt: skip
 
 
 @dataclass
@@ -193,6 +202,7 @@ async def _attach_points(
             ContactPoint.type,
             ContactPoint.status,
             ContactPoint.created_at,
+            ContactPoint.time_zones,
         ),
     )
     for debtor_id, points in rows.items():
@@ -340,7 +350,7 @@ def best_destination(facts: Facts, channel: str) -> Destination | None:
     if not points:
         return None
     best = min(points, key=lambda p: (TYPE_PREFERENCE.get(p.type.value, 9), p.created_at, p.id))
-    return Destination(best.id, best.value, best.type.value, best.status.value)
+    return Destination.of(best)
 
 
 def _inconvenient(raw: list[dict[str, Any]] | None) -> tuple[InconvenientTime, ...]:
@@ -375,6 +385,7 @@ def build_context(
         destination=destination.value if destination else None,
         destination_type=destination.type if destination else None,
         destination_status=destination.status if destination else None,
+        destination_zones=destination.zones if destination else None,
         profiles=explicit,
         lender_rules=facts.lender_rules,
         holds=facts.holds,

@@ -58,6 +58,7 @@ class PointFacts:
     type: ContactPointType
     status: ContactPointStatus
     created_at: datetime
+    time_zones: list[str] | None
 
 
 _HISTORY = """
@@ -74,7 +75,7 @@ SELECT d.id, d.lender_id, d.debtor_id, d.status, d.escalation_level, d.group_key
        ROW(b.id, b.kind, b.country, b.subdivision, b.city, b.postal_code, b.timezone,
            b.inconvenient_times),
        ARRAY(SELECT ROW(cp.debtor_id, cp.id, cp.channel, cp.value, cp.type, cp.status,
-                        cp.created_at)
+                        cp.created_at, cp.time_zones::text)
              FROM contact_points cp WHERE cp.debtor_id = d.debtor_id),
        CASE WHEN d.group_key <> '' THEN
            ARRAY(SELECT g.id FROM debts g
@@ -199,6 +200,7 @@ async def fetch_facts(
                 ContactPointType(p[4]),
                 ContactPointStatus(p[5]),
                 p[6],
+                _json(p[7]),
             )
             for p in points
         ],

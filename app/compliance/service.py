@@ -66,7 +66,7 @@ def resolve_destination(
                     raise InvalidInput(
                         "#/contact_point_id", f"This contact point cannot carry {channel}."
                     )
-                return Destination(point.id, point.value, point.type.value, point.status.value)
+                return Destination.of(point)
         raise InvalidInput("#/contact_point_id", "No such contact point of this debtor.")
     if to is None:
         return loader.best_destination(facts, channel)
@@ -74,14 +74,14 @@ def resolve_destination(
         # A stored value is already normalised (and normalising is idempotent): the dialer
         # usually sends exactly that, and needs no second parse.
         if point.channel is wanted and point.value == to:
-            return Destination(point.id, point.value, point.type.value, point.status.value)
+            return Destination.of(point)
     try:
         value = normalise_value(wanted, to, facts.debtor.country)
     except ValueError as exc:
         raise InvalidInput("#/to", str(exc)) from None
     for point in facts.points:
         if point.channel is wanted and point.value == value:
-            return Destination(point.id, point.value, point.type.value, point.status.value)
+            return Destination.of(point)
     return Destination(None, value, destination_type or "other", None)
 
 
