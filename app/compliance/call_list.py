@@ -8,6 +8,11 @@ horizon as (instant, channel, direction, outcome, purpose, destination type, sou
 is about the debt's group, whether it went to this destination). Without holds and consents the
 engine looks at ids only through those two last questions, so debts of one shape share one
 answer. Debts with holds or consents (their ids reach the reasons) are evaluated one by one.
+
+Shapes whose plans no rule can tell apart share the engine's verdict as well (`verdict_key`:
+histories that differ only in contacts no cap or cool-down can count up to its maximum). The
+number's zones are the ones stored with its contact point. The response is written straight
+from the shared answers (`CallableResult.to_json`).
 """
 
 from __future__ import annotations
