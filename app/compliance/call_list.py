@@ -125,18 +125,17 @@ def run_engine(ctx: EvaluationContext) -> Decision:
 def _decide(
     ctx: EvaluationContext,
     memo: dict[Hashable, Verdict] | None = None,
-    answers: dict[int, tuple[Verdict, _Answer]] | None = None,
+    answers: dict[Verdict, _Answer] | None = None,
 ) -> _Answer:
     """The engine's verdict; a stored configuration it rejects is the caller's input error.
 
-    `answers` keeps one `_Answer` per verdict the memo shares (keyed by the verdict's identity,
-    kept alive beside it), so its JSON is written once."""
+    `answers` keeps one `_Answer` per verdict, so each distinct answer's JSON is written once."""
     try:
         found = verdict(ctx, memo)
     except ValueError as exc:  # e.g. an unknown profile code stored before validation existed
         raise InvalidInput("#", f"The debt's compliance configuration is invalid: {exc}") from None
-    if answers is not None and (known := answers.get(id(found))) is not None:
-        return known[1]
+    if answers is not None and (known := answers.get(found)) is not None:
+        return known
     reasons, next_at = found
     answer = _Answer(
         not reasons,
@@ -144,7 +143,7 @@ def _decide(
         next_at,
     )
     if answers is not None:
-        answers[id(found)] = (found, answer)
+        answers[found] = answer
     return answer
 
 
@@ -206,7 +205,7 @@ class CallList:
         self.consents: dict[uuid.UUID, tuple[ConsentState, ...]] = {}
         self.memo: dict[tuple[Any, ...], _Answer] = {}
         self.verdicts: dict[Hashable, Verdict] = {}  # the engine's own memo (`verdict_key`)
-        self.answers: dict[int, tuple[Verdict, _Answer]] = {}
+        self.answers: dict[Verdict, _Answer] = {}
         self.oldest: datetime = at
 
     def _history(self, debt: Any) -> list[Any]:

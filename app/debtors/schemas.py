@@ -107,12 +107,20 @@ class ContactPointIn(RequestModel):
     channel: ContactChannel
     value: Annotated[str, StringConstraints(min_length=1, max_length=320)]
     type: ContactPointType = ContactPointType.OTHER
-    # A phone's time zones, found while `normalise_contact_points` normalises the value.
+    # A phone's time zones, found while `normalise` normalises the value.
     _time_zones: tuple[str, ...] | None = PrivateAttr(default=None)
 
     @property
     def time_zones(self) -> list[str] | None:
         return None if self._time_zones is None else list(self._time_zones)
+
+    def normalise(self, region: str | None) -> None:
+        """Normalise the value in place (`normalise_value`), keeping a phone's time zones;
+        ValueError when it is invalid."""
+        if self.channel is ContactChannel.PHONE:
+            self.value, self._time_zones = normalise_phone(self.value, region)
+        else:
+            self.value = normalise_value(self.channel, self.value, region)
 
     @field_validator("value")
     @classmethod
@@ -149,10 +157,7 @@ def normalise_contact_points(
     errors = []
     for index, point in enumerate(points):
         try:
-            if point.channel is ContactChannel.PHONE:
-                point.value, point._time_zones = normalise_phone(point.value, region)
-            else:
-                point.value = normalise_value(point.channel, point.value, region)
+            point.normalise(region)
         except ValueError as exc:
             errors.append((f"{pointer}/{index}/value", str(exc)))
     return errors

@@ -19,8 +19,6 @@ from app.debtors.schemas import (
     ContactPointPatch,
     DebtorOut,
     DebtorPatch,
-    normalise_phone,
-    normalise_value,
 )
 
 
@@ -116,15 +114,11 @@ async def add_contact_point(
 ) -> tuple[ContactPointOut, bool]:
     """Add a contact point; a value the debtor already has returns that one (created=False)."""
     debtor = await load_debtor(session, principal, debtor_id)
-    zones: list[str] | None = None
     try:
-        if body.channel is ContactChannel.PHONE:
-            value, found = normalise_phone(body.value, debtor.country)
-            zones = list(found)
-        else:
-            value = normalise_value(body.channel, body.value, debtor.country)
+        body.normalise(debtor.country)
     except ValueError as exc:
         raise InvalidInput("#/value", str(exc)) from None
+    value = body.value
     existing = await repository.find_contact_point(session, debtor.id, body.channel, value)
     if existing is not None:
         return ContactPointOut.model_validate(existing), False
@@ -134,7 +128,7 @@ async def add_contact_point(
         channel=ContactChannel(body.channel),
         value=value,
         type=body.type,
-        time_zones=zones,
+        time_zones=body.time_zones,
         created_at=now,
         updated_at=now,
     )

@@ -116,16 +116,18 @@ def verdict(ctx: EvaluationContext, memo: dict[Hashable, Verdict] | None = None)
     if ctx.at.utcoffset() is None:
         raise ValueError("EvaluationContext.at must be timezone-aware")
     plan = build_plan(ctx)
-    key = verdict_key(plan) if memo is not None else None
-    if key is not None and memo is not None:
-        found = memo.get(key)
-        if found is not None:
-            return found
-    reasons = failing_rules(Moment(plan, ctx.at))
-    result = reasons, next_allowed_at(plan, reasons) if reasons else None
-    if key is not None and memo is not None:
-        memo[key] = result
-    return result
+    key = None if memo is None else verdict_key(plan)
+    if memo is None or key is None:
+        return _verdict_of(plan)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _verdict_of(plan)
+    return found
+
+
+def _verdict_of(plan: Plan) -> Verdict:
+    reasons = failing_rules(Moment(plan, plan.ctx.at))
+    return reasons, next_allowed_at(plan, reasons) if reasons else None
 
 
 def verdict_key(plan: Plan) -> Hashable | None:
