@@ -45,7 +45,7 @@ class DebtStatus(StrEnum):
 class Debt(IdMixin, TimestampMixin, Base):
     __tablename__ = "debts"
     __table_args__ = (
-        UniqueConstraint("lender_id", "external_ref"),
+        UniqueConstraint("external_ref", "lender_id"),  # external_ref first: migration 0011
         Index("ix_debts_lender_id_created_at_id", "lender_id", "created_at", "id"),
         Index("ix_debts_lender_id_status", "lender_id", "status"),
         Index("ix_debts_lender_id_due_date", "lender_id", "due_date"),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, any_, bindparam, insert, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +47,23 @@ _INSERT_DEBTS = recordset_insert(
     },
     suffix="ON CONFLICT (lender_id, external_ref) DO NOTHING RETURNING external_ref, id",
 )
+# A lender's debts by external ref on PostgreSQL: one probe of the unique key per ref, whatever the
+# statistics say (migration 0011). The key is indexed external_ref first; each ref is looked up on
+# its own (a LATERAL subquery kept apart by OFFSET 0) and the lender is a filter no index serves
+# (`IS NOT DISTINCT FROM`). Written as `lender_id = :id AND external_ref = ANY(:refs)`, the
+# planner, given statistics from before a lender's first large import, scanned the lender's (or
+# all) debts and tested each against the whole array: every batch cost time in proportion to the
+# debts already stored. Rows are locked in the order of the refs, which the caller sorts, so
+# concurrent batches lock the debts they share in the same order.
+_BY_REFS = """
+SELECT d.* FROM unnest(CAST(:refs AS text[])) AS r(ref)
+CROSS JOIN LATERAL (
+  SELECT * FROM debts WHERE external_ref = r.ref AND lender_id IS NOT DISTINCT FROM :lender_id
+  OFFSET 0{lock}
+) AS d
+"""
+_BY_REFS_LOCKED = _BY_REFS.format(lock=" FOR UPDATE")
+_BY_REFS = _BY_REFS.format(lock="")
 _NEW_DEBT_CONSTANTS = {"credit_minor": 0, "escalation_level": "collector", "broken_plans": 0}
 _INSERT_EVENTS = recordset_insert(
     "debt_events",
@@ -93,11 +110,13 @@ async def by_external_refs(
     wanted = list(refs)
     if not wanted:
         return {}
-    if is_postgres(session):  # one array parameter: the same statement for any number of refs
-        matches = Debt.external_ref == any_(bindparam("refs", wanted, type_=ARRAY(String)))
-    else:
-        matches = Debt.external_ref.in_(wanted)
-    stmt = select(Debt).where(Debt.lender_id == lender_id, matches)
+    if is_postgres(session):
+        sql = text(_BY_REFS_LOCKED if for_update else _BY_REFS).bindparams(
+            bindparam("refs", sorted(set(wanted)), type_=ARRAY(String)), lender_id=lender_id
+        )
+        found = await session.scalars(select(Debt).from_statement(sql))
+        return {d.external_ref: d for d in found.all()}
+    stmt = select(Debt).where(Debt.lender_id == lender_id, Debt.external_ref.in_(wanted))
     if for_update:
         stmt = stmt.order_by(Debt.external_ref).with_for_update()
     return {d.external_ref: d for d in (await session.scalars(stmt)).all()}

@@ -7,8 +7,10 @@ import asyncio
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
-from tests.conftest import scalar
+from app.debts import repository as debts_repository
+from tests.conftest import DB_KIND, scalar
 from tests.debts_helpers import debt_item
 from tests.helpers import assert_problem, bearer, create_key, create_lender
 
@@ -248,3 +250,61 @@ async def test_contact_points_endpoints(
         ),
         422,
     )
+
+
+@pytest.mark.skipif(DB_KIND != "postgres", reason="PostgreSQL's planner and statistics")
+async def test_the_lookup_by_external_ref_probes_the_unique_index_whatever_the_statistics(
+    client: httpx.AsyncClient, app: FastAPI, lender_headers: dict[str, str]
+) -> None:
+    """A lender onboarding a portfolio: 20,000 debts arrive before statistics know of them.
+
+    `lender_id = :id AND external_ref = ANY(:refs)` was then planned as a scan of all of the
+    lender's debts filtered by the whole array, so every batch cost time in proportion to the
+    debts already imported. The lookup must probe the unique key once per ref (migration 0011)."""
+    response = await client.post(
+        "/v1/debts/batch", json={"items": [debt_item("S-0")]}, headers=lender_headers
+    )
+    assert response.status_code == 200
+    lender_id = await scalar(app, "SELECT lender_id FROM debts WHERE external_ref = 'S-0'")
+    debtor_id = await scalar(app, "SELECT debtor_id FROM debts WHERE external_ref = 'S-0'")
+    async with app.state.engine.begin() as conn:
+        await conn.execute(text("ANALYZE debts"))  # statistics of a lender with one debt
+        await conn.execute(
+            text(
+                "INSERT INTO debts (id, lender_id, external_ref, debtor_id, product, currency, "
+                "principal_minor, balance_minor, fees_minor, credit_minor, due_date, status, "
+                "escalation_level, compliance_profiles, broken_plans, created_at, updated_at) "
+                "SELECT gen_random_uuid(), :lender, 'S-' || g, :debtor, 'credit_card', 'USD', "
+                "100, 100, 0, 0, DATE '2026-01-01', 'active', 'collector', '[]', 0, now(), now() "
+                "FROM generate_series(1, 20000) AS g"
+            ),
+            {"lender": lender_id, "debtor": debtor_id},
+        )
+        refs = [f"S-{i}" for i in range(5000, 6000)]
+        plan = (
+            await conn.execute(
+                text("EXPLAIN (FORMAT JSON) " + debts_repository._BY_REFS_LOCKED),
+                {"refs": refs, "lender_id": lender_id},
+            )
+        ).scalar_one()
+    nodes = []
+
+    def walk(node: dict[str, object]) -> None:
+        nodes.append(node)
+        for child in node.get("Plans", []):  # type: ignore[attr-defined]
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    on_debts = [n for n in nodes if n.get("Relation Name") == "debts"]
+    assert [(n["Node Type"], n.get("Index Name")) for n in on_debts] == [
+        ("Index Scan", "uq_debts_external_ref_lender_id")
+    ]
+    # ... and it finds exactly the debts asked for, in the order of their refs.
+    response = await client.post(
+        "/v1/debts/batch",
+        json={"items": [debt_item(ref) for ref in ["S-7", "S-0", "S-19999", "S-new"]]},
+        headers=lender_headers,
+    )
+    counts = response.json()["counts"]
+    assert counts == {"created": 1, "updated": 2, "unchanged": 1, "rejected": 0}
+    assert await scalar(app, "SELECT count(*) FROM debts") == 20002
