@@ -4,7 +4,10 @@ The same N debts (default 100,000) in the same batches of 1,000 go, in one run, 
 - Arrears `POST /v1/debts/batch` with a lender key (skipped while the route does not exist),
 - the baseline `POST /batch-copy` (pydantic validation + `copy_records_to_table`),
 - raw asyncpg `copy_records_to_table` from the in-memory items (no HTTP, no validation),
-each with the same number of batches in flight. Reports rows/s and the ratios.
+each with the same number of batches in flight, and then Arrears' database floor
+(`bench.ingest_floor`: the rows Arrears writes for the same batches, built beforehand, written
+with its own statements; with the database server's CPU time per row). Reports rows/s and the
+ratios.
 
 Standalone: `python -m bench.ingest [--debts N] [--baseline-only]` starts its own servers;
 `python -m bench.run` calls `run_ingest` with the servers it already runs.
@@ -24,7 +27,7 @@ import asyncpg
 import httpx
 import orjson
 
-from bench import baseline_db, seed
+from bench import baseline_db, ingest_floor, seed
 from bench.items import debt_item
 from bench.scenarios import Scenario
 from bench.stack import RESULTS, Stack, ensure_postgres
@@ -195,6 +198,9 @@ async def run_ingest(
     else:
         try:
             result["arrears"] = await _arrears_side(ctx, bodies, concurrency, max_seconds)
+            result["db_floor"] = await ingest_floor.run_floor(
+                ctx, stack.arrears_db_url, batches, concurrency, _timed, max_seconds
+            )
         except (seed.SeedError, httpx.HTTPError, RuntimeError) as exc:
             result["arrears_reason"] = f"failed: {exc}"
     raw, copy = result["raw_copy"]["rows_per_s"], result["batch_copy"]["rows_per_s"]
@@ -203,6 +209,12 @@ async def run_ingest(
         got = result["arrears"]["rows_per_s"]
         ratios["arrears / batch_copy"] = got / copy if copy else 0.0
         ratios["arrears / raw_copy"] = got / raw if raw else 0.0
+    if "db_floor" in result:
+        floor = result["db_floor"]
+        ratios["db_floor / batch_copy"] = floor["rows_per_s"] / copy if copy else 0.0
+        if "postgres_cpu_bound_rows_per_s" in floor:
+            bound = floor["postgres_cpu_bound_rows_per_s"]
+            ratios["postgres_cpu_bound / batch_copy"] = bound / copy if copy else 0.0
     result["ratios"] = ratios
     return result
 

@@ -113,7 +113,7 @@ def ingest_table(ingest: dict[str, Any]) -> str:
     if ingest.get("status") != "ok":
         return f"ingest {ingest.get('status')}: {ingest.get('reason')}"
     lines = [f"ingest of {ingest['debts']:,} debts in batches of {ingest['batch_size']:,}:"]
-    for side in ("arrears", "batch_copy", "raw_copy"):
+    for side in ("arrears", "batch_copy", "raw_copy", "db_floor"):
         figures = ingest.get(side)
         if figures:
             cut = figures.get("batches_not_started")
@@ -124,6 +124,12 @@ def ingest_table(ingest: dict[str, Any]) -> str:
             )
         elif side == "arrears":
             lines.append(f"  arrears     skipped: {ingest.get('arrears_reason')}")
+    floor = ingest.get("db_floor") or {}
+    if "postgres_cpu_us_per_row" in floor:
+        lines.append(
+            f"  db_floor: PostgreSQL CPU {floor['postgres_cpu_us_per_row']:,.0f} us per row, at most"
+            f" {floor['postgres_cpu_bound_rows_per_s']:,} rows/s on this machine's cores"
+        )
     for name, value in ingest.get("ratios", {}).items():
         lines.append(f"  {name:<28} {value:.2f}")
     return "\n".join(lines)
