@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.contacts.models import Contact
@@ -51,8 +51,12 @@ class PortfolioSummary(Base):
     """Debts and their sums per (lender, status, product, currency, due date), kept by triggers.
 
     Written only by the database triggers on `debts` (migration 0008 explains them), in the
-    same transaction as the write, so it is exact and current whatever wrote the debt. A key
-    whose debts all moved away keeps a row of zeros; readers skip `debts = 0`.
+    same transaction as the write, so it is exact and current whatever wrote the debt. Each key
+    has up to 8 rows, one per `shard`: a PostgreSQL writer adds to the shard of its connection,
+    so concurrent writers of one key do not wait for each other (migration 0012); `arrears sweep`
+    folds the shards back into shard 0. Only the sum over a key's shards is meaningful (a shard
+    may hold 0 debts with non-zero sums); a key whose debts all moved away sums to zeros, which
+    readers skip.
     """
 
     __tablename__ = "debt_portfolio_summary"
@@ -64,6 +68,7 @@ class PortfolioSummary(Base):
     product: Mapped[Product] = mapped_column(str_enum(Product), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     due_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="0")
     debts: Mapped[int] = mapped_column(BigInteger, nullable=False)
     balance_minor: Mapped[int] = mapped_column(Money, nullable=False)
     principal_minor: Mapped[int] = mapped_column(Money, nullable=False)

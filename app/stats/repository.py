@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, literal, select
+from sqlalchemy import and_, case, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.core.db import dialect_insert
+from app.core.db import dialect_insert, is_postgres
 from app.debts.dpd import BUCKETS
 from app.debts.models import Debt, Product
 from app.debts.status import TERMINAL
@@ -63,9 +63,10 @@ async def portfolio_cube(
 ) -> list[tuple[str, str, str, str, int, int, int, int]]:
     """(status, product, bucket, currency, count, balance, principal, fees) per combination.
 
-    Read from `debt_portfolio_summary` (one row per lender, status, product, currency and due
-    date, kept current by triggers on `debts`, migration 0008) rather than from `debts`: the
-    buckets still follow each lender's local today, computed here from the stored due dates.
+    Read from `debt_portfolio_summary` (rows per lender, status, product, currency and due
+    date, kept current by triggers on `debts`, migrations 0008 and 0012) rather than from
+    `debts`: the buckets still follow each lender's local today, computed here from the stored
+    due dates. A key's shards are summed; combinations whose debts sum to 0 are left out.
     """
     s = PortfolioSummary
     bucket = bucket_expression(s.due_date, s.lender_id, todays).label("bucket")
@@ -80,23 +81,65 @@ async def portfolio_cube(
         s.balance_minor,
         s.principal_minor,
         s.fees_minor,
-    ).where(lender_filter(s.lender_id, lender_ids), s.debts != 0)
+    ).where(lender_filter(s.lender_id, lender_ids))
     if product is not None:
         rows = rows.where(s.product == product)
     d = rows.subquery()
     keys = (d.c.status, d.c.product, d.c.bucket, d.c.currency)
-    stmt = select(
-        *keys,
-        func.sum(d.c.debts),
-        func.sum(d.c.balance_minor),
-        func.sum(d.c.principal_minor),
-        func.sum(d.c.fees_minor),
-    ).group_by(*keys)
+    stmt = (
+        select(
+            *keys,
+            func.sum(d.c.debts),
+            func.sum(d.c.balance_minor),
+            func.sum(d.c.principal_minor),
+            func.sum(d.c.fees_minor),
+        )
+        .group_by(*keys)
+        .having(func.sum(d.c.debts) != 0)
+    )
     result = (await session.execute(stmt)).all()
     return [
         (str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), int(r[5]), int(r[6]), int(r[7]))
         for r in result
     ]
+
+
+# Fold the summary's shards into shard 0 on PostgreSQL (migration 0012), in key order. Rows a
+# writer holds are skipped (SKIP LOCKED) and folded by a later sweep: the fold waits for no shard a
+# writer holds, so a writer and the fold never wait for each other in a cycle.
+_FOLD_SHARDS = """
+WITH moved AS (
+  DELETE FROM debt_portfolio_summary s
+  USING (SELECT lender_id, status, product, currency, due_date, shard
+         FROM debt_portfolio_summary WHERE shard <> 0
+         ORDER BY lender_id, status, product, currency, due_date, shard
+         FOR UPDATE SKIP LOCKED) AS f
+  WHERE (s.lender_id, s.status, s.product, s.currency, s.due_date, s.shard)
+      = (f.lender_id, f.status, f.product, f.currency, f.due_date, f.shard)
+  RETURNING s.lender_id, s.status, s.product, s.currency, s.due_date, s.debts,
+            s.balance_minor, s.principal_minor, s.fees_minor
+), folded AS (
+  INSERT INTO debt_portfolio_summary AS t (lender_id, status, product, currency, due_date, shard,
+                                           debts, balance_minor, principal_minor, fees_minor)
+  SELECT lender_id, status, product, currency, due_date, 0, sum(debts), sum(balance_minor),
+         sum(principal_minor), sum(fees_minor)
+  FROM moved GROUP BY lender_id, status, product, currency, due_date
+  ORDER BY lender_id, status, product, currency, due_date
+  ON CONFLICT (lender_id, status, product, currency, due_date, shard) DO UPDATE SET
+    debts = t.debts + excluded.debts, balance_minor = t.balance_minor + excluded.balance_minor,
+    principal_minor = t.principal_minor + excluded.principal_minor,
+    fees_minor = t.fees_minor + excluded.fees_minor
+)
+SELECT count(*) FROM moved
+"""
+
+
+async def fold_summary_shards(session: AsyncSession) -> int:
+    """Move every unlocked shard row of the portfolio summary into its key's shard 0; returns the
+    rows moved. SQLite writes shard 0 only."""
+    if not is_postgres(session):
+        return 0
+    return int((await session.execute(text(_FOLD_SHARDS))).scalar_one())
 
 
 async def claim_snapshot_day(

@@ -26,3 +26,10 @@ async def take_snapshots(session: AsyncSession, now: datetime) -> int:
         if await repository.claim_snapshot_day(session, lender_id, day, now):
             written += await repository.write_snapshot(session, lender_id, day)
     return written
+
+
+@register_sweep("portfolio_summary_folded")
+async def fold_summary(session: AsyncSession, now: datetime) -> int:
+    """Fold the portfolio summary's shards into shard 0 (migration 0012); returns the rows
+    folded."""
+    return await repository.fold_summary_shards(session)

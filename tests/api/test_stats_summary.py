@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.core.background import run_sweeps
 from tests.conftest import DB_KIND
 from tests.debts_helpers import debt_item
 from tests.helpers import bearer, create_key, create_lender
@@ -20,10 +22,13 @@ DIRECT = (
     f"SELECT {KEY}, count(*), sum(balance_minor), sum(principal_minor), sum(fees_minor) "
     f"FROM debts GROUP BY {KEY}"
 )
-SUMMARY = (
-    f"SELECT {KEY}, debts, balance_minor, principal_minor, fees_minor "
-    "FROM debt_portfolio_summary WHERE debts <> 0"
+# A key's shards summed (migration 0012): only the sum over a key is meaningful.
+SUMMED = (
+    f"SELECT {KEY}, sum(debts) AS debts, sum(balance_minor) AS balance_minor, "
+    "sum(principal_minor) AS principal_minor, sum(fees_minor) AS fees_minor "
+    f"FROM debt_portfolio_summary GROUP BY {KEY}"
 )
+SUMMARY = f"SELECT * FROM ({SUMMED}) AS k WHERE debts <> 0"
 
 
 def _text(value: Any) -> str:
@@ -37,12 +42,12 @@ async def _rows(app: FastAPI, sql: str) -> set[tuple[str, ...]]:
 
 
 async def assert_summary_exact(app: FastAPI) -> set[tuple[str, ...]]:
-    """Summary rows (debts <> 0) equal the GROUP BY over debts; emptied keys are all zeros."""
+    """Summary keys (debts <> 0) equal the GROUP BY over debts; emptied keys are all zeros."""
     direct = await _rows(app, DIRECT)
     assert await _rows(app, SUMMARY) == direct
     leftovers = await _rows(
         app,
-        "SELECT debts FROM debt_portfolio_summary WHERE debts = 0 AND (balance_minor <> 0 "
+        f"SELECT debts FROM ({SUMMED}) AS k WHERE debts = 0 AND (balance_minor <> 0 "
         "OR principal_minor <> 0 OR fees_minor <> 0)",
     )
     assert leftovers == set()
@@ -197,3 +202,90 @@ async def test_concurrent_batches_of_one_lender_keep_the_summary_exact(
         ("2026-01-01", str(10 * 5_003 + 20 * 120_000)),
         ("2026-02-01", str(10 * 5_003 + 20 * 120_000)),
     }
+
+
+_INSERT_DEBT = (
+    "INSERT INTO debts (id, lender_id, external_ref, debtor_id, product, currency, "
+    "principal_minor, balance_minor, fees_minor, credit_minor, due_date, status, "
+    "escalation_level, compliance_profiles, broken_plans, created_at, updated_at) "
+    "SELECT gen_random_uuid(), lender_id, :ref, debtor_id, product, currency, 100, :balance, 0, 0, "
+    "due_date, status, 'collector', '[]', 0, now(), now() FROM debts WHERE external_ref = 'K-0'"
+)
+
+
+async def _connections_on_two_shards(app: FastAPI) -> tuple[Any, Any, list[Any]]:
+    """Two open connections whose backends write different shards other than 0 (pid % 8)."""
+    opened = []
+    by_shard: dict[int, Any] = {}
+    while len([shard for shard in by_shard if shard != 0]) < 2:
+        conn = await app.state.engine.connect()
+        opened.append(conn)
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        await conn.commit()
+        by_shard.setdefault(pid % 8, conn)
+    first, second = [conn for shard, conn in by_shard.items() if shard != 0][:2]
+    return first, second, opened
+
+
+@pytest.mark.skipif(DB_KIND != "postgres", reason="PostgreSQL's row locks and backends")
+async def test_writers_of_one_key_on_two_connections_do_not_wait_for_each_other(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Two transactions insert debts of one (lender, status, product, currency, due date).
+
+    With one summary row per key, the second waited for the first to commit (here: the lock
+    timeout). With a shard per writer, it goes through at once, and the summed summary is exact
+    once both commit."""
+    _, headers = await _lender(client, "acme")
+    await _batch(client, headers, [debt_item("K-0", due_date="2026-01-15")])
+    first, second, opened = await _connections_on_two_shards(app)
+    try:
+        await first.begin()
+        await first.execute(text(_INSERT_DEBT), {"ref": "K-1", "balance": 10})
+        await second.begin()
+        await second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        await second.execute(text(_INSERT_DEBT), {"ref": "K-2", "balance": 20})  # no wait
+        await second.commit()
+        await first.commit()
+    finally:
+        for conn in opened:
+            await conn.close()
+    direct = await assert_summary_exact(app)
+    assert [(row[5], row[6]) for row in direct] == [("3", str(120_000 + 10 + 20))]
+    shards = await _rows(app, "SELECT DISTINCT shard FROM debt_portfolio_summary")
+    assert len(shards) >= 2
+    response = await client.get("/v1/stats/portfolio", headers=headers)
+    assert response.json()["total"]["count"] == 3
+
+
+@pytest.mark.skipif(DB_KIND != "postgres", reason="shards other than 0 are PostgreSQL's")
+async def test_the_sweep_folds_shards_into_shard_zero_and_skips_rows_a_writer_holds(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    _, headers = await _lender(client, "acme")
+    await _batch(client, headers, [debt_item("K-0", due_date="2026-01-15")])
+    first, second, opened = await _connections_on_two_shards(app)
+    try:
+        for conn, ref in ((first, "K-1"), (second, "K-2")):
+            async with conn.begin():
+                await conn.execute(text(_INSERT_DEBT), {"ref": ref, "balance": 7})
+        before = await assert_summary_exact(app)
+        shards = await _rows(app, "SELECT shard FROM debt_portfolio_summary WHERE shard <> 0")
+        assert len(shards) >= 2  # the two connections' shards, and maybe the API's
+        # A writer holds its shard's row: the fold skips it and folds the rest.
+        await first.begin()
+        await first.execute(text(_INSERT_DEBT), {"ref": "K-3", "balance": 5})
+        held = (await first.execute(text("SELECT pg_backend_pid() % 8"))).scalar_one()
+        result = await run_sweeps(app.state.sessionmaker)
+        left = await _rows(app, "SELECT shard FROM debt_portfolio_summary WHERE shard <> 0")
+        assert left == {(str(held),)}
+        assert result["portfolio_summary_folded"] == len(shards) - 1
+        await first.commit()
+    finally:
+        for conn in opened:
+            await conn.close()
+    await run_sweeps(app.state.sessionmaker)
+    assert await _rows(app, "SELECT DISTINCT shard FROM debt_portfolio_summary") == {("0",)}
+    after = await assert_summary_exact(app)
+    assert [(row[5], row[6]) for row in after] == [("4", str(120_000 + 7 + 7 + 5))]
+    assert [(row[5], row[6]) for row in before] == [("3", str(120_000 + 7 + 7))]
