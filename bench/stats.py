@@ -197,12 +197,11 @@ def portfolio_sql(
         )
         bucket = f"CASE {whens} END"
     where = f"WHERE lender_id = '{lender_id}'" if lender_id else ""
-    if summary:
-        where = f"{where} AND debts <> 0" if where else "WHERE debts <> 0"
+    if summary:  # a key's shards summed (migration 0012), empty combinations left out
         return (
             f"SELECT status, product, {bucket} AS bucket, currency, sum(debts), "
             f"sum(balance_minor), sum(principal_minor), sum(fees_minor) "
-            f"FROM debt_portfolio_summary {where} GROUP BY 1, 2, 3, 4"
+            f"FROM debt_portfolio_summary {where} GROUP BY 1, 2, 3, 4 HAVING sum(debts) <> 0"
         )
     return (
         f"SELECT status, product, {bucket} AS bucket, currency, count(*), sum(balance_minor), "
