@@ -53,8 +53,8 @@ _INSERT_DEBTS = recordset_insert(
 # (`IS NOT DISTINCT FROM`). Written as `lender_id = :id AND external_ref = ANY(:refs)`, the
 # planner, given statistics from before a lender's first large import, scanned the lender's (or
 # all) debts and tested each against the whole array: every batch cost time in proportion to the
-# debts already stored. Rows are locked in the order of the refs, which the caller sorts, so
-# concurrent batches lock the debts they share in the same order.
+# debts already stored. Rows are locked in the order of the refs, sorted here, so concurrent
+# batches lock the debts they share in the same order.
 _BY_REFS = """
 SELECT d.* FROM unnest(CAST(:refs AS text[])) AS r(ref)
 CROSS JOIN LATERAL (
