@@ -7,8 +7,19 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, insert, or_, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import recordset_insert
@@ -226,3 +237,17 @@ async def debts_of_debtor(session: AsyncSession, debtor_id: uuid.UUID) -> list[D
 
 def id_query(scope: frozenset[uuid.UUID] | None) -> Any:
     return scoped(select(Debt.id), scope)
+
+
+async def ids_in_order(session: AsyncSession, stmt: Any, limit: int) -> list[uuid.UUID]:
+    """The ids `stmt` (an `id_query` with conditions) selects, oldest first, at most `limit`.
+
+    On PostgreSQL as one array (`array_agg` in that order): a call list selects up to 100,000
+    ids, and one result row per id cost ~0.3 s of result handling against ~0.03 s for the array.
+    """
+    ordered = stmt.order_by(Debt.created_at, Debt.id).limit(limit)
+    if not is_postgres(session):
+        return list((await session.scalars(ordered)).all())
+    found = ordered.add_columns(Debt.created_at).subquery()
+    agg = select(func.array_agg(aggregate_order_by(found.c.id, found.c.created_at, found.c.id)))
+    return list((await session.scalar(agg)) or [])

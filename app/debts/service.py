@@ -200,7 +200,7 @@ async def matching_debt_ids(
     """Ids of the caller's debts matching `filters` (oldest first), at most `limit`."""
     base = repository.id_query(principal.lender_scope)
     stmt, _ = await _filtered(session, principal, filters, base, now)
-    return list((await session.scalars(stmt.order_by(Debt.created_at, Debt.id).limit(limit))).all())
+    return await repository.ids_in_order(session, stmt, limit)
 
 
 def _dpd_condition(filters: DebtFilters, zones: dict[uuid.UUID, str], now: datetime) -> Any:

@@ -63,6 +63,41 @@ async def test_call_list_splits_allowed_and_blocked_with_reasons(client: httpx.A
         assert single.json()["decision"] == "allow"
 
 
+async def test_call_list_by_filter_takes_the_matching_debts_oldest_first(
+    client: httpx.AsyncClient,
+) -> None:
+    d = await setup_debt(client)
+    ids = []
+    for day in (
+        "03",
+        "01",
+        "02",
+    ):  # posted in this order, created (the service's now) on these days
+        created = await client.post(
+            "/v1/debts",
+            json=debt_item(f"BN-{day}", product="bnpl"),
+            headers={**d["lender_h"], "X-Arrears-Now": f"2026-03-{day}T12:00:00Z"},
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["created_at"].startswith(f"2026-03-{day}")
+        ids.append(created.json()["id"])
+    oldest_first = [ids[1], ids[2], ids[0]]
+    response = await client.post(
+        "/v1/compliance/callable",
+        json={"channel": "email", "filter": {"lender_id": d["lender"]["id"], "product": "bnpl"}},
+        headers={**d["agent_h"], **NOON},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["allowed"] == oldest_first and response.json()["blocked"] == []
+    none = await client.post(
+        "/v1/compliance/callable",
+        json={"channel": "email", "filter": {"lender_id": d["lender"]["id"], "product": "other"}},
+        headers={**d["agent_h"], **NOON},
+    )
+    assert none.status_code == 200, none.text
+    assert none.json()["allowed"] == [] and none.json()["blocked"] == []
+
+
 async def test_call_list_by_filter(client: httpx.AsyncClient) -> None:
     d = await setup_debt(client)
     late = (
