@@ -212,9 +212,10 @@ async def run_ingest(
     if "db_floor" in result:
         floor = result["db_floor"]
         ratios["db_floor / batch_copy"] = floor["rows_per_s"] / copy if copy else 0.0
-        if "postgres_cpu_bound_rows_per_s" in floor:
-            bound = floor["postgres_cpu_bound_rows_per_s"]
-            ratios["postgres_cpu_bound / batch_copy"] = bound / copy if copy else 0.0
+        for bound in ("postgres_cpu_bound", "cpu_bound"):
+            if f"{bound}_rows_per_s" in floor:
+                rate = floor[f"{bound}_rows_per_s"]
+                ratios[f"{bound} / batch_copy"] = rate / copy if copy else 0.0
     result["ratios"] = ratios
     return result
 

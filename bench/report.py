@@ -130,6 +130,11 @@ def ingest_table(ingest: dict[str, Any]) -> str:
             f"  db_floor: PostgreSQL CPU {floor['postgres_cpu_us_per_row']:,.0f} us per row, at most"
             f" {floor['postgres_cpu_bound_rows_per_s']:,} rows/s on this machine's cores"
         )
+        lines.append(
+            f"  db_floor: + the service's rows {floor['rows_build_cpu_us_per_row']:,.0f} us and the"
+            f" driver {floor['client_cpu_us_per_row']:,.0f} us per row, at most"
+            f" {floor['cpu_bound_rows_per_s']:,} rows/s"
+        )
     for name, value in ingest.get("ratios", {}).items():
         lines.append(f"  {name:<28} {value:.2f}")
     return "\n".join(lines)
