@@ -290,9 +290,7 @@ LEFT JOIN LATERAL (
 """
 
 
-# No JIT compilation (seconds for one large statement); a long list's debts may be read by
-# parallel workers (starting them costs more than a short list takes).
-_PARALLEL_FROM = 10_000
+_PARALLEL_FROM = 10_000  # debts from which `shapes` lets parallel workers read
 
 
 async def shapes(

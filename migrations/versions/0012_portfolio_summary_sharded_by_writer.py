@@ -21,7 +21,10 @@ Revises: 0011
 Create Date: 2026-11-29 10:40:00
 """
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 
 import sqlalchemy as sa
 from alembic import op
@@ -83,23 +86,20 @@ END
 $body$"""
 
 
-def _sqlite_triggers(sharded: bool) -> dict[str, str]:
-    target = f"{KEY}, shard" if sharded else KEY
-    shard_column = ", shard" if sharded else ""
-    shard_value = ", 0" if sharded else ""
-    shard_match = " AND shard = 0" if sharded else ""
+def _sqlite_triggers() -> dict[str, str]:
+    """0008's row triggers, writing shard 0 (its ON CONFLICT target is the new primary key)."""
     add_new = f"""
-    INSERT INTO debt_portfolio_summary ({KEY}{shard_column}, debts, {SUMS})
-    VALUES (NEW.lender_id, NEW.status, NEW.product, NEW.currency, NEW.due_date{shard_value}, 1,
+    INSERT INTO debt_portfolio_summary ({KEY}, shard, debts, {SUMS})
+    VALUES (NEW.lender_id, NEW.status, NEW.product, NEW.currency, NEW.due_date, 0, 1,
             NEW.balance_minor, NEW.principal_minor, NEW.fees_minor)
-    ON CONFLICT ({target}) DO UPDATE SET {_add("")};"""
-    remove_old = f"""
+    ON CONFLICT ({KEY}, shard) DO UPDATE SET {_add("")};"""
+    remove_old = """
     UPDATE debt_portfolio_summary SET debts = debts - 1,
         balance_minor = balance_minor - OLD.balance_minor,
         principal_minor = principal_minor - OLD.principal_minor,
         fees_minor = fees_minor - OLD.fees_minor
     WHERE lender_id = OLD.lender_id AND status = OLD.status AND product = OLD.product
-      AND currency = OLD.currency AND due_date = OLD.due_date{shard_match};"""
+      AND currency = OLD.currency AND due_date = OLD.due_date AND shard = 0;"""
     watched = [*KEY.split(", "), *SUMS.split(", ")]
     return {
         "insert": f"AFTER INSERT ON debts BEGIN {add_new} END",
@@ -112,9 +112,25 @@ def _sqlite_triggers(sharded: bool) -> dict[str, str]:
     }
 
 
-def _replace_sqlite_triggers(sharded: bool) -> None:
-    for event, body in _sqlite_triggers(sharded).items():
+def _migration_0008() -> ModuleType:
+    """Migration 0008, whose function and triggers a downgrade puts back."""
+    path = next(Path(__file__).parent.glob("0008_*.py"))
+    spec = importlib.util.spec_from_file_location("arrears_migration_0008", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _drop_sqlite_triggers() -> None:
+    """SQLite rebuilds the summary table to change its key; the rename fails while triggers
+    on `debts` name the table."""
+    for event in ("insert", "update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS debt_portfolio_summary_{event}")
+
+
+def _create_sqlite_triggers(triggers: dict[str, str]) -> None:
+    for event, body in triggers.items():
         op.execute(f"CREATE TRIGGER debt_portfolio_summary_{event} {body}")
 
 
@@ -128,13 +144,6 @@ def _fold_into_shard_zero() -> None:
     )
     op.execute("DELETE FROM debt_portfolio_summary WHERE shard <> -1")
     op.execute("UPDATE debt_portfolio_summary SET shard = 0")
-
-
-def _drop_sqlite_triggers() -> None:
-    """SQLite rebuilds the summary table to change its key; the rename fails while triggers
-    on `debts` name the table."""
-    for event in ("insert", "update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS debt_portfolio_summary_{event}")
 
 
 def upgrade() -> None:
@@ -153,12 +162,12 @@ def upgrade() -> None:
     if postgres:
         op.execute(_pg_function(f"(pg_backend_pid() % {SHARDS})::smallint"))
     else:
-        _replace_sqlite_triggers(sharded=True)
+        _create_sqlite_triggers(_sqlite_triggers())
 
 
 def downgrade() -> None:
     postgres = op.get_context().dialect.name == "postgresql"
-    if postgres:  # the old function first: it writes no shard, so the column must still exist
+    if postgres:  # from here on every writer adds to shard 0, so the fold below gathers all
         op.execute(_pg_function("0::smallint"))
     _fold_into_shard_zero()
     if not postgres:
@@ -169,15 +178,8 @@ def downgrade() -> None:
             "pk_debt_portfolio_summary", ["lender_id", "status", "product", "currency", "due_date"]
         )
         batch.drop_column("shard")
+    before = _migration_0008()
     if postgres:
-        from importlib import util
-        from pathlib import Path
-
-        path = next(Path(__file__).parent.glob("0008_*.py"))
-        spec = util.spec_from_file_location("arrears_migration_0008", path)
-        assert spec is not None and spec.loader is not None
-        module = util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        op.execute(module.PG_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+        op.execute(before.PG_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
     else:
-        _replace_sqlite_triggers(sharded=False)
+        _create_sqlite_triggers(before.SQLITE_TRIGGERS)
